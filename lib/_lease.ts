@@ -1,0 +1,98 @@
+/**
+ * The lease of one acquisition: renews it before it runs out (when asked to)
+ * and aborts the acquisition's signal with a `LockLostError` as soon as the
+ * lease is known to be lost. Its timers never keep the process alive.
+ *
+ * @module
+ */
+
+import { LockLostError } from "./errors.ts";
+import { now, unrefTimer } from "./_runtime.ts";
+
+/** What a lease asks of its lock. */
+export interface LeaseOwner {
+  readonly name: string;
+  /** Sets the lease to `ttl` ms if still owned; resolves false when not owned. */
+  extend(ttl: number): Promise<boolean>;
+}
+
+/** One acquisition's lease; see the module doc. */
+export class Lease {
+  readonly #owner: LeaseOwner;
+  readonly #controller = new AbortController();
+  readonly #autoExtend: boolean;
+  #ttl: number;
+  #deadline: ReturnType<typeof setTimeout> | undefined;
+  #renewal: ReturnType<typeof setTimeout> | undefined;
+  #ended = false;
+
+  /**
+   * @param owner The lock that holds the lease.
+   * @param startedAt When the acquiring command was sent (monotonic ms).
+   * @param ttl The lease length in ms.
+   * @param autoExtend Whether to renew it about every `ttl / 3`.
+   */
+  constructor(owner: LeaseOwner, startedAt: number, ttl: number, autoExtend: boolean) {
+    this.#owner = owner;
+    this.#ttl = ttl;
+    this.#autoExtend = autoExtend;
+    this.renewed(startedAt, ttl);
+  }
+
+  /** Aborts with a `LockLostError` when the lease is lost. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** Whether the lease is known to be lost. */
+  get lost(): boolean {
+    return this.#controller.signal.aborted;
+  }
+
+  /**
+   * Records a successful renewal sent at `sentAt` for `ttl` ms: the local
+   * deadline moves to `sentAt + ttl` and later renewals use `ttl`.
+   */
+  renewed(sentAt: number, ttl: number): void {
+    if (this.#ended) return;
+    this.#ttl = ttl;
+    clearTimeout(this.#deadline);
+    this.#deadline = unrefTimer(setTimeout(() => {
+      this.lose("its lease ran out before a renewal succeeded");
+    }, Math.max(0, sentAt + ttl - now())));
+    if (this.#autoExtend) this.#schedule(ttl / 3);
+  }
+
+  /** Stops renewing (at release). The signal is left as it is. */
+  end(): void {
+    this.#ended = true;
+    clearTimeout(this.#deadline);
+    clearTimeout(this.#renewal);
+  }
+
+  /** Marks the lease lost: stops renewing and aborts the signal. */
+  lose(reason: string, cause?: unknown): void {
+    if (this.#ended) return;
+    this.end();
+    this.#controller.abort(new LockLostError(this.#owner.name, reason, { cause }));
+  }
+
+  #schedule(delay: number): void {
+    clearTimeout(this.#renewal);
+    this.#renewal = unrefTimer(setTimeout(() => this.#renew(), delay));
+  }
+
+  async #renew(): Promise<void> {
+    const sentAt = now();
+    const ttl = this.#ttl;
+    try {
+      const owned = await this.#owner.extend(ttl);
+      if (this.#ended) return;
+      if (owned) this.renewed(sentAt, ttl);
+      else this.lose("a renewal found the key gone or held by another holder");
+    } catch {
+      // Redis unreachable: keep trying; the deadline timer reports the loss.
+      if (!this.#ended) this.#schedule(Math.max(10, ttl / 10));
+    }
+  }
+}

@@ -1,0 +1,304 @@
+/**
+ * What every lock of this package shares: acquisition bookkeeping, release,
+ * ownership checks, the lease, `run()` and `await using`. Subclasses only
+ * decide how to wait ({@linkcode BaseLock._wait}).
+ *
+ * @module
+ */
+
+import type { RedisDriver } from "./driver.ts";
+import { LockError, LockNotOwnedError, LockTimeoutError } from "./errors.ts";
+import { Lease } from "./_lease.ts";
+import { type LockKeys, lockKeys } from "./_keys.ts";
+import type { AcquireOptions, AttemptResult, LockOptions, WaitRequest } from "./options.ts";
+import { resolveDriver } from "./_resolve.ts";
+import { newToken, now } from "./_runtime.ts";
+import { ACQUIRE, EXTEND, LOCKED, OWNED_TTL, RELEASE, type Script } from "./_scripts.ts";
+import { runScript, toInt } from "./_script_runner.ts";
+import * as check from "./_validate.ts";
+import { showValue } from "./_format.ts";
+
+const LOCK_KEYS = ["ttl", "blockingTimeout", "autoExtend", "fencing"] as const;
+const ACQUIRE_KEYS = ["blocking", "blockingTimeout", "signal"] as const;
+const NEVER = new AbortController().signal;
+
+interface Held {
+  readonly token: string;
+  readonly lease: Lease;
+}
+
+/**
+ * The shared base of {@linkcode RedisLock} and {@linkcode RedisSpinLock}. One
+ * instance is one holder: it holds the lock at most once at a time.
+ *
+ * @example Any lock of this package
+ * ```ts
+ * import { type BaseLock, RedisLock } from "@x/redis-lock";
+ * import { createClient } from "npm:redis@^6";
+ *
+ * const client = await createClient().connect();
+ * const lock: BaseLock = new RedisLock(client, "jobs:nightly");
+ * await lock.run(() => console.log("only one of us prints this at a time"));
+ * await client.close();
+ * ```
+ */
+export abstract class BaseLock<A extends AcquireOptions = AcquireOptions>
+  implements AsyncDisposable {
+  /** The lock's name. */
+  readonly name: string;
+  /** The lease length in ms given at construction. */
+  readonly ttl: number;
+  readonly #driver: RedisDriver;
+  readonly #keys: LockKeys;
+  readonly #blockingTimeout: number;
+  readonly #autoExtend: boolean;
+  readonly #fencing: boolean;
+  #waiting = false;
+  #held: Held | undefined;
+  #signal: AbortSignal = NEVER;
+  #fence: number | undefined;
+
+  /** Names of the acquire options a subclass adds. */
+  protected readonly _extraAcquireOptions: readonly string[] = [];
+
+  /**
+   * @param client A node-redis client, or any {@linkcode RedisDriver}.
+   * @param name The lock's name: any non-empty string.
+   * @param options See {@linkcode LockOptions}.
+   * @throws {TypeError} For a client that is not supported, or an option of the wrong type.
+   * @throws {RangeError} For an empty name or an out-of-range option.
+   */
+  constructor(client: unknown, name: string, options?: LockOptions) {
+    this.#driver = resolveDriver(client);
+    this.name = check.checkName(name);
+    const o = check.checkOptions(options, "options", LOCK_KEYS);
+    this.ttl = o.ttl === undefined ? 30_000 : check.checkTtl("options.ttl", o.ttl);
+    this.#blockingTimeout = o.blockingTimeout === undefined
+      ? 60_000
+      : check.checkDuration("options.blockingTimeout", o.blockingTimeout, true);
+    this.#autoExtend = o.autoExtend === undefined
+      ? true
+      : check.checkBoolean("options.autoExtend", o.autoExtend);
+    this.#fencing = o.fencing === undefined
+      ? false
+      : check.checkBoolean("options.fencing", o.fencing);
+    this.#keys = lockKeys(this.name);
+  }
+
+  /**
+   * Waits for the lock, as one attempt, a blocking wait or until aborted.
+   * @returns true when held; false when not free (`blocking: false`) or the timeout elapsed.
+   * @throws {LockError} When this instance already holds or awaits the lock.
+   */
+  async acquire(options?: A): Promise<boolean> {
+    const o = check.checkOptions(options, "options", [
+      ...ACQUIRE_KEYS,
+      ...this._extraAcquireOptions,
+    ]);
+    const blocking = o.blocking === undefined
+      ? true
+      : check.checkBoolean("options.blocking", o.blocking);
+    const timeout = this.#timeoutOf(o);
+    const signal = check.checkSignal("options.signal", o.signal);
+    if (this.#waiting || this.held) {
+      throw new LockError(
+        this.name,
+        `This instance already ${
+          this.#waiting ? "awaits" : "holds"
+        } the lock; use another instance for another holder`,
+      );
+    }
+    signal?.throwIfAborted();
+    this.#waiting = true;
+    const token = newToken();
+    try {
+      const request: WaitRequest = {
+        attempt: () => this.#attempt(token),
+        deadline: now() + (blocking ? timeout : 0),
+        signal,
+        channel: this.#keys.channel,
+        driver: this.#driver,
+      };
+      const result = await this._wait(request, o as A);
+      if (!result.acquired) return false;
+      if (signal?.aborted) {
+        await this.#run(RELEASE, [token, this.#keys.channel]).catch(() => {});
+        throw signal.reason;
+      }
+      this.#hold(token, result);
+      return true;
+    } finally {
+      this.#waiting = false;
+    }
+  }
+
+  /**
+   * Waits like {@linkcode BaseLock.acquire}, but rejects when the timeout
+   * elapses. The lock is `AsyncDisposable`: `await using` releases it.
+   * @throws {LockTimeoutError} When the lock was not acquired in time.
+   */
+  async lock(options?: A): Promise<this> {
+    if (await this.acquire(options)) return this;
+    throw new LockTimeoutError(
+      this.name,
+      options?.blocking === false ? 0 : this.#timeoutOf(options),
+    );
+  }
+
+  /**
+   * Releases the lock: deletes it if this instance still owns it, and wakes
+   * a waiter. On a Redis error the instance still counts as holding.
+   * @throws {LockNotOwnedError} When this instance does not hold the lock.
+   */
+  async release(): Promise<void> {
+    const held = this.#held;
+    if (!held) throw new LockNotOwnedError(this.name, this.#notHeldReason());
+    const released = await this.#run(RELEASE, [held.token, this.#keys.channel]) === 1;
+    held.lease.end();
+    if (this.#held === held) this.#held = undefined;
+    if (!released) {
+      throw new LockNotOwnedError(
+        this.name,
+        "its lease ran out and the key is gone or held by another holder",
+      );
+    }
+  }
+
+  /**
+   * Waits like {@linkcode BaseLock.lock}, runs `fn` with the lost-lock
+   * signal, releases in `finally` and returns `fn`'s result.
+   * @throws {LockLostError} When the lease was lost while `fn` ran, even if `fn` resolved.
+   * @throws {LockTimeoutError} When the lock was not acquired in time.
+   */
+  async run<T>(fn: (signal: AbortSignal) => Promise<T> | T, options?: A): Promise<T> {
+    if (typeof fn !== "function") {
+      throw new TypeError(`fn must be a function, got ${showValue(fn)}`);
+    }
+    await this.lock(options);
+    const signal = this.#signal;
+    let result: T;
+    try {
+      result = await fn(signal);
+    } catch (err) {
+      await this.release().catch((releaseError) => {
+        const ok = releaseError instanceof LockNotOwnedError;
+        if (!ok && err instanceof Error && err.cause === undefined) err.cause = releaseError;
+      });
+      throw err;
+    }
+    if (signal.aborted) {
+      await this.release().catch(() => {});
+      throw signal.reason;
+    }
+    await this.release();
+    return result;
+  }
+
+  /** Releases when held; does nothing when not (also after the lease ran out). */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (!this.#held) return;
+    try {
+      await this.release();
+    } catch (err) {
+      if (!(err instanceof LockNotOwnedError)) throw err;
+    }
+  }
+
+  /** Whether anyone holds the lock now. */
+  async locked(): Promise<boolean> {
+    return await this.#run(LOCKED, []) === 1;
+  }
+
+  /** Whether this instance holds the lock now, according to Redis. */
+  async owned(): Promise<boolean> {
+    return await this.remaining() > 0;
+  }
+
+  /** The lease left to this instance, in ms: 0 when not held, Infinity for a key without TTL. */
+  async remaining(): Promise<number> {
+    const held = this.#held;
+    if (!held) return 0;
+    const pttl = await this.#run(OWNED_TTL, [held.token]);
+    return pttl === -1 ? Infinity : Math.max(0, pttl);
+  }
+
+  /**
+   * Sets the remaining lease to `ttl` ms; later renewals use that length.
+   * @param ttl The new lease in ms. @default {the lock's ttl}
+   * @throws {LockNotOwnedError} When this instance does not hold the lock.
+   */
+  async extend(ttl?: number): Promise<void> {
+    const length = ttl === undefined ? this.ttl : check.checkTtl("ttl", ttl);
+    const held = this.#held;
+    if (!held || held.lease.lost) {
+      throw new LockNotOwnedError(this.name, held ? "its lease was lost" : this.#notHeldReason());
+    }
+    const sentAt = now();
+    if (await this.#run(EXTEND, [held.token, `${length}`]) !== 1) {
+      held.lease.lose("extend() found the key gone or held by another holder");
+      throw new LockNotOwnedError(this.name, "the key is gone or held by another holder");
+    }
+    held.lease.renewed(sentAt, length);
+  }
+
+  /**
+   * Aborts with a `LockLostError` when the current acquisition's lease is
+   * lost. A fresh signal for each acquisition; a release does not abort it.
+   */
+  get signal(): AbortSignal {
+    return this.#signal;
+  }
+
+  /** The fencing token of the latest acquisition; undefined without `fencing`. */
+  get fencingToken(): number | undefined {
+    return this.#fence;
+  }
+
+  /** Whether this instance believes it holds the lock (no round trip). */
+  get held(): boolean {
+    return this.#held !== undefined && !this.#held.lease.lost;
+  }
+
+  /**
+   * How this kind of lock waits: attempt, sleep, attempt again, until the
+   * lock is taken or `request.deadline` passes (with one last attempt then).
+   * Rejects with `request.signal.reason` when aborted.
+   */
+  protected abstract _wait(request: WaitRequest, options: A): Promise<AttemptResult>;
+
+  #timeoutOf(options: { blockingTimeout?: unknown } | undefined): number {
+    const t = options?.blockingTimeout;
+    return t === undefined
+      ? this.#blockingTimeout
+      : check.checkDuration("options.blockingTimeout", t, true);
+  }
+
+  #notHeldReason(): string {
+    return this.#waiting
+      ? "it is still waiting for it"
+      : "it was not acquired or was already released";
+  }
+
+  async #run(script: Script, args: string[]): Promise<number> {
+    return toInt(await runScript(this.#driver, script, [this.#keys.key], args));
+  }
+
+  async #attempt(token: string): Promise<AttemptResult> {
+    const sentAt = now();
+    const reply = await runScript(this.#driver, ACQUIRE, [this.#keys.key, this.#keys.fence], [
+      token,
+      `${this.ttl}`,
+      this.#fencing ? "1" : "0",
+    ]);
+    if (!Array.isArray(reply)) throw new TypeError(`Unexpected Redis reply: ${String(reply)}`);
+    return { acquired: toInt(reply[0]) === 1, value: toInt(reply[1]), sentAt };
+  }
+
+  #hold(token: string, result: AttemptResult): void {
+    const extend = async (ttl: number) => await this.#run(EXTEND, [token, `${ttl}`]) === 1;
+    const lease = new Lease({ name: this.name, extend }, result.sentAt, this.ttl, this.#autoExtend);
+    this.#held = { token, lease };
+    this.#signal = lease.signal;
+    this.#fence = this.#fencing ? result.value : undefined;
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * Adapter for node-redis (`npm:redis`, v5 and v6, RESP2 and RESP3). You rarely
+ * need it directly: `new RedisLock(client, name)` recognises a node-redis
+ * client and uses this adapter.
+ *
+ * @module
+ */
+
+import type { RedisDriver, RedisSubscriber, SubscriberEvents } from "./driver.ts";
+
+type Listener = (message: string, channel: string) => void;
+
+/**
+ * The part of a node-redis client (`createClient()`) the adapter uses.
+ *
+ * @example Any node-redis client fits
+ * ```ts
+ * import type { NodeRedisClient } from "@x/redis-lock/node-redis";
+ * import { createClient } from "npm:redis@^6";
+ *
+ * const client: NodeRedisClient = createClient();
+ * ```
+ */
+export interface NodeRedisClient {
+  /** Sends a raw command. */
+  sendCommand(args: string[]): Promise<unknown>;
+  /** A new, unconnected client with the same options. */
+  duplicate(): NodeRedisClient;
+  /** Connects. */
+  connect(): Promise<unknown>;
+  /** Subscribes `listener` to `channel`; resolves once confirmed. */
+  subscribe(channel: string, listener: Listener): Promise<unknown>;
+  /** Removes `listener` from `channel`; resolves once confirmed. */
+  unsubscribe(channel: string, listener?: Listener): Promise<unknown>;
+  /** Adds an event listener. */
+  on(event: string, listener: (...args: unknown[]) => void): unknown;
+  /** Removes an event listener. */
+  off(event: string, listener: (...args: unknown[]) => void): unknown;
+  /** Whether the client is connected (or connecting). */
+  readonly isOpen: boolean;
+}
+
+/**
+ * Tells whether `client` looks like a node-redis client.
+ *
+ * @example
+ * ```ts
+ * import { isNodeRedisClient } from "@x/redis-lock/node-redis";
+ *
+ * console.log(isNodeRedisClient({})); // false
+ * ```
+ */
+export function isNodeRedisClient(client: unknown): client is NodeRedisClient {
+  const c = client as Partial<Record<keyof NodeRedisClient, unknown>> | null;
+  return typeof c === "object" && c !== null && typeof c.sendCommand === "function" &&
+    typeof c.duplicate === "function" && typeof c.subscribe === "function" &&
+    typeof c.isOpen === "boolean";
+}
+
+/**
+ * A {@linkcode RedisDriver} over a node-redis client. The subscriber is a
+ * `duplicate()` of the client, unref'd, and closed when the client ends.
+ *
+ * @example Passing a driver explicitly
+ * ```ts
+ * import { RedisLock } from "@x/redis-lock";
+ * import { nodeRedisDriver } from "@x/redis-lock/node-redis";
+ * import { createClient } from "npm:redis@^6";
+ *
+ * const client = await createClient().connect();
+ * const lock = new RedisLock(nodeRedisDriver(client), "jobs:nightly");
+ * ```
+ */
+export function nodeRedisDriver(client: NodeRedisClient): RedisDriver {
+  const run = (args: string[]) => client.sendCommand(args);
+  return {
+    evalsha: (sha, keys, args) => run(["EVALSHA", sha, `${keys.length}`, ...keys, ...args]),
+    eval: (source, keys, args) => run(["EVAL", source, `${keys.length}`, ...keys, ...args]),
+    createSubscriber: (events) => openSubscriber(client, events),
+  };
+}
+
+async function openSubscriber(
+  client: NodeRedisClient,
+  events: SubscriberEvents,
+): Promise<RedisSubscriber> {
+  const sub = client.duplicate() as NodeRedisClient & Closable;
+  const listener: Listener = (message, channel) => events.message(channel, String(message));
+  let connected = false;
+  const onReady = () => connected && events.resubscribed();
+  const onError = () => {}; // the socket reconnects by itself; errors surface on commands
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    client.off("end", close);
+    sub.off("ready", onReady);
+    events.closed();
+    try {
+      await (sub.close ?? sub.quit)?.call(sub);
+    } catch {
+      (sub.destroy ?? sub.disconnect)?.call(sub);
+    }
+  };
+  sub.on("error", onError);
+  sub.on("ready", onReady);
+  client.on("end", close);
+  try {
+    await sub.connect();
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  connected = true;
+  sub.unref?.();
+  return {
+    subscribe: async (channel) => void await sub.subscribe(channel, listener),
+    unsubscribe: async (channel) => void await sub.unsubscribe(channel, listener),
+    close,
+  };
+}
+
+interface Closable {
+  close?(): Promise<unknown>;
+  quit?(): Promise<unknown>;
+  destroy?(): unknown;
+  disconnect?(): unknown;
+  unref?(): void;
+}

@@ -1,0 +1,120 @@
+/**
+ * Options and the types a wait strategy works with.
+ *
+ * @module
+ */
+
+import type { RedisDriver } from "./driver.ts";
+
+/**
+ * Options of a lock, given to its constructor. Durations are milliseconds.
+ *
+ * @example A short lease, a bounded wait and fencing tokens
+ * ```ts
+ * import type { LockOptions } from "@x/redis-lock";
+ *
+ * const options: LockOptions = { ttl: 10_000, blockingTimeout: 5_000, fencing: true };
+ * ```
+ */
+export interface LockOptions {
+  /**
+   * Lease length in ms: how long the lock outlives a holder that stops
+   * renewing it (for example a crashed process).
+   * @default {30_000}
+   */
+  ttl?: number;
+  /**
+   * How long `acquire()` and `lock()` wait, in ms. `Infinity` waits forever;
+   * `0` makes one attempt.
+   * @default {60_000}
+   */
+  blockingTimeout?: number;
+  /**
+   * Renew the lease about every `ttl / 3` while the lock is held, and abort
+   * `lock.signal` when a renewal finds the lock lost.
+   * @default {true}
+   */
+  autoExtend?: boolean;
+  /**
+   * Take a fencing token (a per-name counter, strictly increasing) with
+   * each acquisition; read it from `lock.fencingToken`. Leaves one counter
+   * key per lock name in Redis.
+   * @default {false}
+   */
+  fencing?: boolean;
+}
+
+/**
+ * Options of one `acquire()`, `lock()` or `run()` call.
+ *
+ * @example Waiting at most 2 s, cancellable
+ * ```ts
+ * import type { AcquireOptions } from "@x/redis-lock";
+ *
+ * const controller = new AbortController();
+ * const options: AcquireOptions = { blockingTimeout: 2_000, signal: controller.signal };
+ * ```
+ */
+export interface AcquireOptions {
+  /**
+   * Wait for the lock when it is held. With `false`, one attempt is made.
+   * @default {true}
+   */
+  blocking?: boolean;
+  /**
+   * How long to wait, in ms; overrides the lock's `blockingTimeout`.
+   * `Infinity` waits forever.
+   * @default {the lock's blockingTimeout}
+   */
+  blockingTimeout?: number;
+  /**
+   * Cancels the wait: the call rejects with `signal.reason` and leaves no
+   * key, subscription or timer behind.
+   */
+  signal?: AbortSignal;
+}
+
+/**
+ * The outcome of one acquisition attempt.
+ *
+ * @example
+ * ```ts
+ * import type { AttemptResult } from "@x/redis-lock";
+ *
+ * const held: AttemptResult = { acquired: false, value: 1200, sentAt: performance.now() };
+ * ```
+ */
+export interface AttemptResult {
+  /** Whether the attempt took the lock. */
+  readonly acquired: boolean;
+  /**
+   * When acquired: the fencing token (0 without fencing). Otherwise: the
+   * holder's remaining lease in ms (-1 when the key has no TTL).
+   */
+  readonly value: number;
+  /** When the attempt was sent, in `performance.now()` milliseconds. */
+  readonly sentAt: number;
+}
+
+/**
+ * What a lock's wait strategy is given for one `acquire()`.
+ *
+ * @example A strategy that makes one attempt
+ * ```ts
+ * import type { AttemptResult, WaitRequest } from "@x/redis-lock";
+ *
+ * const once = (request: WaitRequest): Promise<AttemptResult> => request.attempt();
+ * ```
+ */
+export interface WaitRequest {
+  /** Makes one atomic attempt to take the lock. */
+  attempt(): Promise<AttemptResult>;
+  /** When to give up, in `performance.now()` milliseconds (may be Infinity). */
+  readonly deadline: number;
+  /** The caller's cancellation signal. */
+  readonly signal?: AbortSignal;
+  /** The lock's Pub/Sub channel, on which releases are announced. */
+  readonly channel: string;
+  /** The driver the lock talks to Redis through. */
+  readonly driver: RedisDriver;
+}
