@@ -3,6 +3,7 @@
  * closed by `close()`. The behaviour suite runs once per client kind.
  */
 
+import { test } from "node:test";
 import { createClient as createClient6 } from "redis";
 import { createClient as createClient5 } from "redis5";
 import type { LockClient } from "../mod.ts";
@@ -69,4 +70,21 @@ export function delay(ms: number): Promise<void> {
 export async function subscribers(server: RedisServer, channel: string): Promise<number> {
   const reply = await server.command("PUBSUB", "NUMSUB", channel);
   return (reply as [string, number])[1];
+}
+
+/**
+ * Registers `name` once per client kind, each run with a fresh server that
+ * is stopped (and its clients closed) whatever the outcome.
+ */
+export function eachClient(name: string, fn: (env: TestEnv) => Promise<void>): void {
+  for (const kind of CLIENT_KINDS) {
+    test(`${kind.name}: ${name}`, async () => {
+      const env = await testEnv(kind);
+      try {
+        await fn(env);
+      } finally {
+        await env.close();
+      }
+    });
+  }
 }

@@ -14,6 +14,8 @@ import { join } from "node:path";
 export interface RedisServer {
   readonly port: number;
   readonly url: string;
+  /** The server's working directory (removed by stop()). */
+  readonly dir: string;
   /** Runs one command over a fresh connection and returns the parsed reply. */
   command(...args: string[]): Promise<Reply>;
   /** SIGSTOP / SIGCONT the server process. */
@@ -68,15 +70,31 @@ async function stopChild(child: ChildProcess): Promise<void> {
   await exited;
 }
 
+/**
+ * A free port can be taken by a parallel test before redis-server binds it:
+ * then it exits with "Address already in use" and another port is tried.
+ */
+async function launchOnFreePort(dir: string, extra: string[]): Promise<[number, ChildProcess]> {
+  for (let tries = 0;; tries++) {
+    const port = await freePort();
+    try {
+      return [port, await launch(port, dir, extra)];
+    } catch (err) {
+      if (tries >= 5 || !String(err).includes("already in use")) throw err;
+    }
+  }
+}
+
 /** Starts a redis-server on a free port; `extra` are more server arguments. */
 export async function startRedis(extra: string[] = []): Promise<RedisServer> {
-  const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "redis-lock-test-"));
-  let child = await launch(port, dir, extra);
+  const [port, first] = await launchOnFreePort(dir, extra);
+  let child = first;
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
     command: (...args) => rawCommand(port, args),
+    dir,
     pause: () => child.kill("SIGSTOP"),
     resume: () => child.kill("SIGCONT"),
     async restart() {

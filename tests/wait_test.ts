@@ -1,23 +1,13 @@
-import { test } from "node:test";
 import assert from "node:assert/strict";
-import { RECHECK_INTERVAL_MS, RedisLock, type RedisDriver } from "../mod.ts";
+import { RECHECK_INTERVAL_MS, type RedisDriver, RedisLock } from "../mod.ts";
 import { type NodeRedisClient, nodeRedisDriver } from "../lib/node_redis.ts";
-import { CLIENT_KINDS, delay, subscribers, testEnv } from "./_env.ts";
+import { delay, eachClient, subscribers, type TestEnv } from "./_env.ts";
 
 const CHANNEL = "lock:{job}:wake";
 
-for (const kind of CLIENT_KINDS) {
-  const it = (name: string, fn: (env: Awaited<ReturnType<typeof testEnv>>) => Promise<void>) =>
-    test(`${kind.name}: ${name}`, async () => {
-      const env = await testEnv(kind);
-      try {
-        await fn(env);
-      } finally {
-        await env.close();
-      }
-    });
-
-  it("a release between the failed attempt and the subscription still wakes the waiter", async (env) => {
+eachClient(
+  "a release between the failed attempt and the subscription still wakes the waiter",
+  async (env) => {
     const holder = new RedisLock(await env.client(), "job");
     await holder.lock();
     const base = nodeRedisDriver((await env.client()) as NodeRedisClient);
@@ -39,20 +29,23 @@ for (const kind of CLIENT_KINDS) {
     assert.equal(await new RedisLock(racing, "job").acquire({ blockingTimeout: 10_000 }), true);
     const waited = performance.now() - started;
     assert.ok(waited < 500, `acquired after ${waited.toFixed(0)} ms`);
-  });
+  },
+);
 
-  it("a waiter acquires right when a dead holder's lease runs out", async (env) => {
-    const dead = new RedisLock(await env.client(), "job", { ttl: 600, autoExtend: false });
-    await dead.lock(); // and never releases
-    const started = performance.now();
-    const waiter = new RedisLock(await env.client(), "job");
-    assert.equal(await waiter.acquire({ blockingTimeout: 5_000 }), true);
-    const waited = performance.now() - started;
-    assert.ok(waited >= 450 && waited < 900, `acquired after ${waited.toFixed(0)} ms`);
-    await waiter.release();
-  });
+eachClient("a waiter acquires right when a dead holder's lease runs out", async (env) => {
+  const dead = new RedisLock(await env.client(), "job", { ttl: 600, autoExtend: false });
+  await dead.lock(); // and never releases
+  const started = performance.now();
+  const waiter = new RedisLock(await env.client(), "job");
+  assert.equal(await waiter.acquire({ blockingTimeout: 5_000 }), true);
+  const waited = performance.now() - started;
+  assert.ok(waited >= 450 && waited < 900, `acquired after ${waited.toFixed(0)} ms`);
+  await waiter.release();
+});
 
-  it("a lost wake-up (key deleted without publish, no TTL) is found by the re-check", async (env) => {
+eachClient(
+  "a lost wake-up (key deleted without publish, no TTL) is found by the re-check",
+  async (env) => {
     await env.server.command("SET", "lock:{job}", "someone");
     const waiter = new RedisLock(await env.client(), "job");
     const acquired = waiter.acquire({ blockingTimeout: 10_000 });
@@ -63,9 +56,12 @@ for (const kind of CLIENT_KINDS) {
     const waited = performance.now() - deletedAt;
     assert.ok(waited <= RECHECK_INTERVAL_MS + 500, `acquired after ${waited.toFixed(0)} ms`);
     await waiter.release();
-  });
+  },
+);
 
-  it("acquire() returns false after the blocking timeout, with a last attempt at the deadline", async (env) => {
+eachClient(
+  "acquire() returns false after the blocking timeout, with a last attempt at the deadline",
+  async (env) => {
     const holder = new RedisLock(await env.client(), "job");
     await holder.lock();
     const waiter = new RedisLock(await env.client(), "job");
@@ -76,9 +72,12 @@ for (const kind of CLIENT_KINDS) {
     assert.equal(await subscribers(env.server, CHANNEL), 0);
     assert.equal(await holder.owned(), true);
     await holder.release();
-  });
+  },
+);
 
-  it("local waiters acquire in arrival order and a release costs one retry per process", async (env) => {
+eachClient(
+  "local waiters acquire in arrival order and a release costs one retry per process",
+  async (env) => {
     const client = await env.client();
     const holder = new RedisLock(client, "job");
     await holder.lock();
@@ -86,12 +85,14 @@ for (const kind of CLIENT_KINDS) {
     const waiters = Array.from({ length: 8 }, () => new RedisLock(client, "job"));
     const done: Promise<void>[] = [];
     for (const [i, waiter] of waiters.entries()) {
-      done.push(waiter.acquire({ blockingTimeout: 10_000 }).then(async (ok) => {
-        assert.equal(ok, true);
-        order.push(i);
-        await delay(5);
-        await waiter.release();
-      }));
+      done.push(
+        waiter.acquire({ blockingTimeout: 10_000 }).then(async (ok) => {
+          assert.equal(ok, true);
+          order.push(i);
+          await delay(5);
+          await waiter.release();
+        }),
+      );
       await delay(10); // arrival order
     }
     while (await subscribers(env.server, CHANNEL) === 0) await delay(5);
@@ -103,29 +104,32 @@ for (const kind of CLIENT_KINDS) {
     // Per hand-off: one release, the head's winning attempt and the next head's
     // failed attempt. Waking every waiter would cost about 8 attempts each.
     assert.ok(attempts <= 8 * 3 + 1, `${attempts} scripts for 8 hand-offs`);
-  });
+  },
+);
 
-  it("an aborted head passes the wake-up to the next local waiter", async (env) => {
-    const client = await env.client();
-    const holder = new RedisLock(client, "job");
-    await holder.lock();
-    const controller = new AbortController();
-    const head = new RedisLock(client, "job").acquire({ signal: controller.signal });
-    await delay(20);
-    const next = new RedisLock(client, "job");
-    const nextAcquired = next.acquire({ blockingTimeout: 10_000 });
-    while (await subscribers(env.server, CHANNEL) === 0) await delay(5);
-    await delay(20);
-    controller.abort(new Error("stop"));
-    await assert.rejects(head, /stop/);
-    const releasedAt = performance.now();
-    await holder.release();
-    assert.equal(await nextAcquired, true);
-    assert.ok(performance.now() - releasedAt < 500);
-    await next.release();
-  });
+eachClient("an aborted head passes the wake-up to the next local waiter", async (env) => {
+  const client = await env.client();
+  const holder = new RedisLock(client, "job");
+  await holder.lock();
+  const controller = new AbortController();
+  const head = new RedisLock(client, "job").acquire({ signal: controller.signal });
+  await delay(20);
+  const next = new RedisLock(client, "job");
+  const nextAcquired = next.acquire({ blockingTimeout: 10_000 });
+  while (await subscribers(env.server, CHANNEL) === 0) await delay(5);
+  await delay(20);
+  controller.abort(new Error("stop"));
+  await assert.rejects(head, /stop/);
+  const releasedAt = performance.now();
+  await holder.release();
+  assert.equal(await nextAcquired, true);
+  assert.ok(performance.now() - releasedAt < 500);
+  await next.release();
+});
 
-  it("when the head waiter takes the lock and dies, the next local waiter acquires at its lease end", async (env) => {
+eachClient(
+  "when the head waiter takes the lock and dies, the next local waiter acquires at its lease end",
+  async (env) => {
     const client = await env.client();
     const holder = new RedisLock(client, "job");
     await holder.lock();
@@ -142,10 +146,10 @@ for (const kind of CLIENT_KINDS) {
     const waited = performance.now() - started;
     assert.ok(waited < 900, `next waiter acquired ${waited.toFixed(0)} ms after the head`);
     await next.release();
-  });
-}
+  },
+);
 
-async function evalshaCalls(env: Awaited<ReturnType<typeof testEnv>>): Promise<number> {
+async function evalshaCalls(env: TestEnv): Promise<number> {
   const stats = String(await env.server.command("INFO", "commandstats"));
   return Number(stats.match(/cmdstat_evalsha:calls=(\d+)/)?.[1] ?? 0);
 }

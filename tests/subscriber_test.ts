@@ -1,0 +1,53 @@
+import assert from "node:assert/strict";
+import { RedisLock, SubscriberManager } from "../mod.ts";
+import { type NodeRedisClient, nodeRedisDriver } from "../lib/node_redis.ts";
+import { delay, eachClient } from "./_env.ts";
+
+eachClient(
+  "many waits, timeouts and aborts share one subscriber connection and leave no channel",
+  async (env) => {
+    const client = await env.client();
+    const driver = nodeRedisDriver(client as NodeRedisClient);
+    const names = ["a", "b", "c", "d"];
+    const holders = names.map((name) => new RedisLock(driver, name));
+    await Promise.all(holders.map((h) => h.lock()));
+    const waits: Promise<unknown>[] = [];
+    const controllers: AbortController[] = [];
+    for (let i = 0; i < 60; i++) {
+      const lock = new RedisLock(driver, names[i % names.length]);
+      const controller = new AbortController();
+      if (i % 3 === 1) controllers.push(controller);
+      const blockingTimeout = i % 3 === 0 ? 100 : 10_000;
+      waits.push(
+        lock.acquire({ blockingTimeout, signal: controller.signal })
+          .then(async (ok) => ok && await lock.release(), () => {}),
+      );
+    }
+    await delay(50);
+    const manager = SubscriberManager.for(driver);
+    assert.equal(manager.connectionsOpened, 1);
+    assert.equal(manager.channelCount, names.length);
+    const pubsubClients = String(await env.server.command("CLIENT", "LIST", "TYPE", "pubsub"));
+    assert.equal(pubsubClients.trim().split("\n").length, 1, pubsubClients);
+    for (const c of controllers) c.abort();
+    await Promise.all(holders.map((h) => h.release()));
+    await Promise.all(waits);
+    assert.equal(manager.waiterCount, 0);
+    assert.equal(manager.channelCount, 0);
+    await delay(20); // UNSUBSCRIBE is sent once the last waiter has left
+    assert.deepEqual(await env.server.command("PUBSUB", "CHANNELS"), []);
+    assert.equal(manager.connectionsOpened, 1, "the connection was reused, not reopened");
+  },
+);
+
+eachClient("locks on one client share its subscriber connection", async (env) => {
+  const client = await env.client();
+  const holder = new RedisLock(await env.client(), "x");
+  await holder.lock();
+  const waits = [1, 2, 3].map(() => new RedisLock(client, "x").acquire({ blockingTimeout: 200 }));
+  await delay(50);
+  const pubsub = String(await env.server.command("CLIENT", "LIST", "TYPE", "pubsub"));
+  assert.equal(pubsub.trim().split("\n").length, 1);
+  assert.deepEqual(await Promise.all(waits), [false, false, false]);
+  await holder.release();
+});
