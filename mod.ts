@@ -27,4 +27,3 @@ export type { AcquireOptions, AttemptResult, LockOptions, WaitRequest } from "./
 export { LockError, LockLostError, LockNotOwnedError, LockTimeoutError } from "./lib/errors.ts";
 export type { RedisDriver, RedisSubscriber, SubscriberEvents } from "./lib/driver.ts";
 export type { LockClient } from "./lib/_resolve.ts";
-export { SubscriberManager } from "./lib/subscriber_manager.ts";

@@ -62,6 +62,7 @@ export abstract class BaseLock<A extends AcquireOptions = AcquireOptions>
   protected readonly _extraAcquireOptions: readonly string[] = [];
 
   /**
+   * Creates a lock handle; nothing is sent to Redis until it is used.
    * @param client A node-redis client, or any {@linkcode RedisDriver}.
    * @param name The lock's name: any non-empty string.
    * @param options See {@linkcode LockOptions}.

@@ -26,6 +26,7 @@ export class LockError extends Error {
   readonly lockName: string;
 
   /**
+   * Creates the error.
    * @param lockName The lock's name.
    * @param message What happened.
    * @param options `cause`: the underlying error, if any.
@@ -54,6 +55,7 @@ export class LockTimeoutError extends LockError {
   readonly timeout: number;
 
   /**
+   * Creates the error.
    * @param lockName The lock's name.
    * @param timeout The blocking timeout that elapsed, in milliseconds.
    */
@@ -78,6 +80,7 @@ export class LockTimeoutError extends LockError {
  */
 export class LockNotOwnedError extends LockError {
   /**
+   * Creates the error.
    * @param lockName The lock's name.
    * @param reason Why the lock is not owned.
    */
@@ -102,6 +105,7 @@ export class LockNotOwnedError extends LockError {
  */
 export class LockLostError extends LockError {
   /**
+   * Creates the error.
    * @param lockName The lock's name.
    * @param reason How the loss was detected.
    * @param options `cause`: the underlying error, if any.

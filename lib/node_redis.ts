@@ -8,7 +8,17 @@
 
 import type { RedisDriver, RedisSubscriber, SubscriberEvents } from "./driver.ts";
 
-type Listener = (message: string, channel: string) => void;
+/**
+ * A node-redis Pub/Sub listener.
+ *
+ * @example
+ * ```ts
+ * import type { NodeRedisListener } from "@x/redis-lock/node-redis";
+ *
+ * const log: NodeRedisListener = (message, channel) => console.log(channel, message);
+ * ```
+ */
+export type NodeRedisListener = (message: string, channel: string) => void;
 
 /**
  * The part of a node-redis client (`createClient()`) the adapter uses.
@@ -29,9 +39,9 @@ export interface NodeRedisClient {
   /** Connects. */
   connect(): Promise<unknown>;
   /** Subscribes `listener` to `channel`; resolves once confirmed. */
-  subscribe(channel: string, listener: Listener): Promise<unknown>;
+  subscribe(channel: string, listener: NodeRedisListener): Promise<unknown>;
   /** Removes `listener` from `channel`; resolves once confirmed. */
-  unsubscribe(channel: string, listener?: Listener): Promise<unknown>;
+  unsubscribe(channel: string, listener?: NodeRedisListener): Promise<unknown>;
   /** Adds an event listener. */
   on(event: string, listener: (...args: unknown[]) => void): unknown;
   /** Removes an event listener. */
@@ -85,7 +95,8 @@ async function openSubscriber(
   events: SubscriberEvents,
 ): Promise<RedisSubscriber> {
   const sub = client.duplicate() as NodeRedisClient & Closable;
-  const listener: Listener = (message, channel) => events.message(channel, String(message));
+  const listener: NodeRedisListener = (message, channel) =>
+    events.message(channel, String(message));
   let connected = false;
   const onReady = () => connected && events.resubscribed();
   const onError = () => {}; // the socket reconnects by itself; errors surface on commands

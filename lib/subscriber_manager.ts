@@ -26,8 +26,8 @@ const managers = new WeakMap<RedisDriver, SubscriberManager>();
  *
  * @example Counting what a client has subscribed
  * ```ts
- * import { SubscriberManager } from "@x/redis-lock";
- * import type { RedisDriver } from "@x/redis-lock";
+ * import { SubscriberManager } from "./subscriber_manager.ts";
+ * import type { RedisDriver } from "./driver.ts";
  *
  * declare const driver: RedisDriver;
  * const manager = SubscriberManager.for(driver);
@@ -47,7 +47,10 @@ export class SubscriberManager {
     return manager;
   }
 
-  /** @param driver The driver whose subscriber connection this manages. */
+  /**
+   * Creates a manager; use {@linkcode SubscriberManager.for} to share one.
+   * @param driver The driver whose subscriber connection this manages.
+   */
   constructor(driver: RedisDriver) {
     this.#driver = driver;
   }

@@ -14,7 +14,8 @@ const RUNTIMES = {
     steps: [
       [bin("deno"), "fmt", "--check"],
       [bin("deno"), "lint"],
-      [bin("deno"), "check", "mod.ts", "lib/", "bench/"],
+      [bin("deno"), "check", "--doc", "mod.ts", "lib/", "bench/"],
+      [bin("deno"), "doc", "--lint", "mod.ts", "lib/node_redis.ts"],
       [bin("deno"), "publish", "--dry-run", "--allow-dirty"],
     ],
   },

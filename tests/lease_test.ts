@@ -34,7 +34,7 @@ for (const Lock of [RedisLock, RedisSpinLock]) {
       }
       assert.equal(holder.signal.aborted, false);
       const spinning = Lock === RedisSpinLock ? { sleepTime: 5 } : {};
-    const waiting = other.acquire({ blockingTimeout: 5_000, ...spinning });
+      const waiting = other.acquire({ blockingTimeout: 5_000, ...spinning });
       await delay(30);
       const releasedAt = performance.now();
       await holder.release();
@@ -216,3 +216,21 @@ test("fencing tokens strictly increase across 4 processes x 50 acquisitions", as
     await server.stop();
   }
 });
+
+eachClient(
+  "run(): the callback's error wins over a failed release, which becomes its cause",
+  async (env) => {
+    const lock = new RedisLock(await env.client(), "job");
+    const failure = new Error("work failed");
+    await assert.rejects(
+      lock.run(async () => {
+        await env.server.command("ACL", "SETUSER", "default", "-evalsha", "-eval");
+        throw failure;
+      }),
+      (err) => err === failure && /NOPERM/.test(String((err as Error).cause)),
+    );
+    await env.server.command("ACL", "SETUSER", "default", "+@all");
+    await lock.release(); // still held after the failed release: released now
+    assert.equal(await lock.locked(), false);
+  },
+);
