@@ -87,7 +87,10 @@ async function waitOnPubSub(request: WaitRequest): Promise<AttemptResult> {
       await waiter.sleep(manager.isHead(channel, waiter) ? headSleep(result, left) : left, signal);
     }
   } finally {
-    manager.leave(channel, waiter);
+    // A waiter that gives up returns only once nothing is left subscribed; one
+    // that took the lock does not make its caller wait for the UNSUBSCRIBE.
+    const left = manager.leave(channel, waiter);
+    if (!result.acquired) await left;
   }
 }
 

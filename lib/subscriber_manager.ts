@@ -96,19 +96,23 @@ export class SubscriberManager {
     return this.#channels.get(channel)?.waiters[0] === waiter;
   }
 
-  /** Removes `waiter`; wakes the next head; unsubscribes an emptied channel. */
-  leave(channel: string, waiter: Waiter): void {
+  /**
+   * Removes `waiter`; wakes the next head; unsubscribes an emptied channel.
+   * The returned promise settles once that UNSUBSCRIBE is confirmed (it
+   * never rejects: a dead connection has no subscriptions left to undo).
+   */
+  leave(channel: string, waiter: Waiter): Promise<void> {
     const entry = this.#channels.get(channel);
     const index = entry?.waiters.indexOf(waiter) ?? -1;
-    if (!entry || index < 0) return;
+    if (!entry || index < 0) return Promise.resolve();
     entry.waiters.splice(index, 1);
     if (index === 0) entry.waiters[0]?.notify();
-    if (entry.waiters.length > 0) return;
+    if (entry.waiters.length > 0) return Promise.resolve();
     this.#channels.delete(channel);
-    entry.ready.then(async () => {
+    return entry.ready.then(async () => {
       if (this.#channels.has(channel)) return; // re-joined meanwhile: still needed
       await (await this.#connection)?.unsubscribe(channel);
-    }).catch(() => {}); // a dead connection has no subscriptions left to undo
+    }).catch(() => {});
   }
 
   async #subscribe(channel: string): Promise<void> {

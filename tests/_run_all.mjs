@@ -2,9 +2,18 @@
 // one line "N passed, N failed" that sums them. Exit code 1 if anything failed
 // or a runtime ran no test. Usage: node tests/_run_all.mjs [deno|bun|node ...]
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 
-const bin = (name) => existsSync(`node_modules/.bin/${name}`) ? `node_modules/.bin/${name}` : name;
+// Deno and Bun are pinned in .tools/ (installed by the root package's postinstall).
+const bin = (name) => {
+  for (const dir of [".tools/node_modules/.bin", "node_modules/.bin"]) {
+    if (existsSync(`${dir}/${name}`)) return `${dir}/${name}`;
+  }
+  return name;
+};
+const testFiles = readdirSync("tests").filter((f) => f.endsWith("_test.ts")).map((f) =>
+  `tests/${f}`
+);
 const ESC = String.fromCharCode(27);
 const strip = (text) => text.replaceAll(new RegExp(`${ESC}\\[[0-9;]*m`, "g"), "");
 
@@ -31,6 +40,14 @@ const RUNTIMES = {
     count: (out) => {
       const pass = strip(out).match(/^\s*(\d+) pass$/m);
       const fail = strip(out).match(/^\s*(\d+) fail$/m);
+      return pass && fail && [Number(pass[1]), Number(fail[1])];
+    },
+  },
+  node: {
+    cmd: ["node", "--import", "tsx", "--test", ...testFiles],
+    count: (out) => {
+      const pass = out.match(/^# pass (\d+)$/m);
+      const fail = out.match(/^# fail (\d+)$/m);
       return pass && fail && [Number(pass[1]), Number(fail[1])];
     },
   },

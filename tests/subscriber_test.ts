@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { RedisLock, SubscriberManager } from "../mod.ts";
+import { RedisLock } from "../mod.ts";
+import { SubscriberManager } from "../lib/subscriber_manager.ts";
 import { type NodeRedisClient, nodeRedisDriver } from "../lib/node_redis.ts";
 import { delay, eachClient } from "./_env.ts";
 
