@@ -7,6 +7,8 @@ import { test } from "node:test";
 import { createClient as createClient6 } from "redis";
 import { createClient as createClient5 } from "redis5";
 import type { LockClient } from "../mod.ts";
+import { resolveDriver } from "../lib/_resolve.ts";
+import { SubscriberManager } from "../lib/subscriber_manager.ts";
 import { type RedisServer, startRedis } from "./_redis.ts";
 
 /** A Redis client library under test, as a lock sees it. */
@@ -87,4 +89,19 @@ export function eachClient(name: string, fn: (env: TestEnv) => Promise<void>): v
       }
     });
   }
+}
+
+/** How many times `command` ran on the server (from INFO commandstats). */
+export async function commandCalls(server: RedisServer, command: string): Promise<number> {
+  const stats = String(await server.command("INFO", "commandstats"));
+  return Number(stats.match(new RegExp(`cmdstat_${command}:calls=(\\d+)`))?.[1] ?? 0);
+}
+
+/**
+ * Resolves once `count` waiters are queued on `client`'s subscriber manager
+ * (each has failed its first attempt and joined), so tests can fix arrival order.
+ */
+export async function queued(client: LockClient, count: number): Promise<void> {
+  const manager = SubscriberManager.for(resolveDriver(client));
+  while (manager.waiterCount < count) await delay(2);
 }

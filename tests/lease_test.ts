@@ -5,15 +5,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "redis";
 import { LockLostError, LockNotOwnedError, RedisLock, RedisSpinLock } from "../mod.ts";
-import { delay, eachClient, subscribers, type TestEnv } from "./_env.ts";
+import { commandCalls, delay, eachClient, subscribers } from "./_env.ts";
 import { startProxy } from "./_proxy.ts";
 import { startChild } from "./_process.ts";
 import { startRedis } from "./_redis.ts";
-
-async function evalshaCalls(env: TestEnv): Promise<number> {
-  const stats = String(await env.server.command("INFO", "commandstats"));
-  return Number(stats.match(/cmdstat_evalsha:calls=(\d+)/)?.[1] ?? 0);
-}
 
 function lost(signal: AbortSignal): Promise<number> {
   return new Promise((resolve) => {
@@ -91,9 +86,9 @@ eachClient(
     await holder.lock();
     await delay(200); // a few renewals
     await holder.release();
-    const before = await evalshaCalls(env);
+    const before = await commandCalls(env.server, "evalsha");
     await delay(400);
-    assert.equal(await evalshaCalls(env), before);
+    assert.equal(await commandCalls(env.server, "evalsha"), before);
     assert.equal(holder.signal.aborted, false, "a normal release does not abort the signal");
   },
 );

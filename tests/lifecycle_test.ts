@@ -66,7 +66,7 @@ eachClient(
 );
 
 for (const version of ["v5", "v6"]) {
-  test(`node-redis ${version}: a script that takes locks and closes its client exits by itself`, async () => {
+  test(`node-redis ${version}: a script that takes locks (and forgets one) and closes its client exits by itself`, async () => {
     const server = await startRedis();
     try {
       const child = startChild("fixtures/clean_exit.ts", [server.url, version]);

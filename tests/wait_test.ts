@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { RECHECK_INTERVAL_MS, type RedisDriver, RedisLock } from "../mod.ts";
 import { type NodeRedisClient, nodeRedisDriver } from "../lib/node_redis.ts";
-import { delay, eachClient, subscribers, type TestEnv } from "./_env.ts";
+import { commandCalls, delay, eachClient, queued, subscribers } from "./_env.ts";
 
 const CHANNEL = "lock:{job}:wake";
 
@@ -93,13 +93,13 @@ eachClient(
           await waiter.release();
         }),
       );
-      await delay(10); // arrival order
+      await queued(client, i + 1); // arrival order
     }
     while (await subscribers(env.server, CHANNEL) === 0) await delay(5);
-    const before = await evalshaCalls(env);
+    const before = await commandCalls(env.server, "evalsha");
     await holder.release();
     await Promise.all(done);
-    const attempts = (await evalshaCalls(env)) - before;
+    const attempts = (await commandCalls(env.server, "evalsha")) - before;
     assert.deepEqual(order, [0, 1, 2, 3, 4, 5, 6, 7]);
     // Per hand-off: one release, the head's winning attempt and the next head's
     // failed attempt. Waking every waiter would cost about 8 attempts each.
@@ -113,11 +113,10 @@ eachClient("an aborted head passes the wake-up to the next local waiter", async 
   await holder.lock();
   const controller = new AbortController();
   const head = new RedisLock(client, "job").acquire({ signal: controller.signal });
-  await delay(20);
+  await queued(client, 1);
   const next = new RedisLock(client, "job");
   const nextAcquired = next.acquire({ blockingTimeout: 10_000 });
-  while (await subscribers(env.server, CHANNEL) === 0) await delay(5);
-  await delay(20);
+  await queued(client, 2);
   controller.abort(new Error("stop"));
   await assert.rejects(head, /stop/);
   const releasedAt = performance.now();
@@ -135,10 +134,10 @@ eachClient(
     await holder.lock();
     const head = new RedisLock(client, "job", { ttl: 400, autoExtend: false });
     const headAcquired = head.acquire({ blockingTimeout: 10_000 });
-    await delay(20);
+    await queued(client, 1);
     const next = new RedisLock(client, "job");
     const nextAcquired = next.acquire({ blockingTimeout: 10_000 });
-    while (await subscribers(env.server, CHANNEL) === 0) await delay(5);
+    await queued(client, 2);
     await holder.release();
     assert.equal(await headAcquired, true); // and it never releases
     const started = performance.now();
@@ -148,8 +147,3 @@ eachClient(
     await next.release();
   },
 );
-
-async function evalshaCalls(env: TestEnv): Promise<number> {
-  const stats = String(await env.server.command("INFO", "commandstats"));
-  return Number(stats.match(/cmdstat_evalsha:calls=(\d+)/)?.[1] ?? 0);
-}
