@@ -7,10 +7,13 @@
 
 import type { RedisDriver } from "./driver.ts";
 import { showValue } from "./_format.ts";
+import { type BunRedisClient, bunRedisDriver, isBunRedisClient } from "./bun_redis.ts";
+import { type IoRedisClient, ioRedisDriver, isIoRedisClient } from "./ioredis.ts";
 import { isNodeRedisClient, type NodeRedisClient, nodeRedisDriver } from "./node_redis.ts";
 
 /**
- * What a lock accepts as its client: a node-redis client or a driver.
+ * What a lock accepts as its client: a node-redis, ioredis or Bun client, or
+ * a driver.
  *
  * @example
  * ```ts
@@ -20,7 +23,13 @@ import { isNodeRedisClient, type NodeRedisClient, nodeRedisDriver } from "./node
  * const client: LockClient = createClient();
  * ```
  */
-export type LockClient = NodeRedisClient | RedisDriver;
+export type LockClient = NodeRedisClient | IoRedisClient | BunRedisClient | RedisDriver;
+
+const ADAPTERS = [
+  [isNodeRedisClient, nodeRedisDriver],
+  [isIoRedisClient, ioRedisDriver],
+  [isBunRedisClient, bunRedisDriver],
+] as Array<[(client: unknown) => boolean, (client: never) => RedisDriver]>;
 
 const drivers = new WeakMap<object, RedisDriver>();
 
@@ -36,14 +45,16 @@ export function resolveDriver(client: unknown): RedisDriver {
   if (typeof client === "object" && client !== null) {
     const cached = drivers.get(client);
     if (cached) return cached;
-    if (isNodeRedisClient(client)) {
-      const driver = nodeRedisDriver(client);
+    for (const [fits, adapt] of ADAPTERS) {
+      if (!fits(client)) continue;
+      const driver = adapt(client as never);
       drivers.set(client, driver);
       return driver;
     }
   }
   throw new TypeError(
-    `client must be a node-redis client (createClient() from npm:redis) or a RedisDriver, ` +
+    "client must be a node-redis client (createClient() from npm:redis), an ioredis client " +
+      '(new Redis() from npm:ioredis), a Bun RedisClient (from "bun") or a RedisDriver, ' +
       `got ${showValue(client)}`,
   );
 }

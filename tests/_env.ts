@@ -4,37 +4,13 @@
  */
 
 import { test } from "node:test";
-import { createClient as createClient6 } from "redis";
-import { createClient as createClient5 } from "redis5";
 import type { LockClient } from "../mod.ts";
+import { CLIENT_KINDS, type ClientKind } from "./_clients.ts";
 import { resolveDriver } from "../lib/_resolve.ts";
 import { SubscriberManager } from "../lib/subscriber_manager.ts";
 import { type RedisServer, startRedis } from "./_redis.ts";
 
-/** A Redis client library under test, as a lock sees it. */
-export interface ClientKind {
-  readonly name: string;
-  connect(url: string): Promise<{ client: LockClient; close(): Promise<void> }>;
-}
-
-function nodeRedis(name: string, create: typeof createClient6, RESP?: 2 | 3): ClientKind {
-  return {
-    name,
-    async connect(url) {
-      const client = create({ url, RESP } as Parameters<typeof createClient6>[0]);
-      client.on("error", () => {}); // reconnects are part of some tests
-      await client.connect();
-      return { client: client as unknown as LockClient, close: () => client.close() };
-    },
-  };
-}
-
-/** Every client kind the suite runs against. */
-export const CLIENT_KINDS: readonly ClientKind[] = [
-  nodeRedis("node-redis v6 RESP3", createClient6),
-  nodeRedis("node-redis v6 RESP2", createClient6, 2),
-  nodeRedis("node-redis v5 RESP2", createClient5 as unknown as typeof createClient6),
-];
+export { CLIENT_KINDS, type ClientKind };
 
 /** A server and clients for one test. */
 export interface TestEnv {

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { LockNotOwnedError, RedisLock } from "../mod.ts";
-import { delay, eachClient } from "./_env.ts";
+import { CLIENT_KINDS, delay, eachClient } from "./_env.ts";
 import { startChild } from "./_process.ts";
 import { startRedis } from "./_redis.ts";
 
@@ -65,11 +65,11 @@ eachClient(
   },
 );
 
-for (const version of ["v5", "v6"]) {
-  test(`node-redis ${version}: a script that takes locks (and forgets one) and closes its client exits by itself`, async () => {
+for (const { name } of CLIENT_KINDS) {
+  test(`${name}: a script that takes locks (and forgets one) and closes its client exits by itself`, async () => {
     const server = await startRedis();
     try {
-      const child = startChild("fixtures/clean_exit.ts", [server.url, version]);
+      const child = startChild("fixtures/clean_exit.ts", [server.url, name]);
       await child.waitFor("done");
       const exitedInTime = await Promise.race([child.exited, delay(5_000).then(() => "hung")]);
       if (exitedInTime === "hung") child.process.kill("SIGKILL");

@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
 import { RedisLock } from "../mod.ts";
 import { SubscriberManager } from "../lib/subscriber_manager.ts";
-import { type NodeRedisClient, nodeRedisDriver } from "../lib/node_redis.ts";
-import { delay, eachClient } from "./_env.ts";
+import { resolveDriver } from "../lib/_resolve.ts";
+import { delay, eachClient, subscribers } from "./_env.ts";
 
 eachClient(
   "many waits, timeouts and aborts share one subscriber connection and leave no channel",
   async (env) => {
     const client = await env.client();
-    const driver = nodeRedisDriver(client as NodeRedisClient);
+    const driver = resolveDriver(client);
     const names = ["a", "b", "c", "d"];
     const holders = names.map((name) => new RedisLock(driver, name));
     await Promise.all(holders.map((h) => h.lock()));
@@ -52,3 +52,23 @@ eachClient("locks on one client share its subscriber connection", async (env) =>
   assert.deepEqual(await Promise.all(waits), [false, false, false]);
   await holder.release();
 });
+
+eachClient(
+  "a subscriber connection killed by the server is re-established and waiters still wake by Pub/Sub",
+  async (env) => {
+    const holder = new RedisLock(await env.client(), "x");
+    await holder.lock();
+    const waiter = new RedisLock(await env.client(), "x");
+    const acquired = waiter.acquire({ blockingTimeout: 20_000 });
+    while (await subscribers(env.server, "lock:{x}:wake") === 0) await delay(5);
+    assert.equal(await env.server.command("CLIENT", "KILL", "TYPE", "pubsub"), 1);
+    while (await subscribers(env.server, "lock:{x}:wake") === 0) await delay(5);
+    await delay(50); // the waiter's retry after the resubscription has run
+    const releasedAt = performance.now();
+    await holder.release();
+    assert.equal(await acquired, true);
+    const gap = performance.now() - releasedAt;
+    assert.ok(gap < 500, `woken ${gap.toFixed(0)} ms after the release (re-check is 2 s)`);
+    await waiter.release();
+  },
+);

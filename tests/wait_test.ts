@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { RECHECK_INTERVAL_MS, type RedisDriver, RedisLock } from "../mod.ts";
-import { type NodeRedisClient, nodeRedisDriver } from "../lib/node_redis.ts";
+import { resolveDriver } from "../lib/_resolve.ts";
 import { commandCalls, delay, eachClient, queued, subscribers } from "./_env.ts";
 
 const CHANNEL = "lock:{job}:wake";
@@ -10,7 +10,7 @@ eachClient(
   async (env) => {
     const holder = new RedisLock(await env.client(), "job");
     await holder.lock();
-    const base = nodeRedisDriver((await env.client()) as NodeRedisClient);
+    const base = resolveDriver(await env.client());
     // The holder releases while the waiter's SUBSCRIBE is on its way.
     const racing: RedisDriver = {
       ...base,

@@ -1,0 +1,120 @@
+/**
+ * Adapter for Bun's built-in `RedisClient` (`import { RedisClient } from
+ * "bun"`). You rarely need it directly: `new RedisLock(client, name)`
+ * recognises a Bun client and uses this adapter.
+ *
+ * Bun's client reconnects by itself but does not subscribe again afterwards
+ * (checked on Bun 1.4.4), so this adapter re-subscribes its channels when
+ * the subscriber reconnects and then tells waiters to retry.
+ *
+ * @module
+ */
+
+import type { RedisDriver, RedisSubscriber, SubscriberEvents } from "./driver.ts";
+
+/**
+ * A Bun Pub/Sub listener.
+ *
+ * @example
+ * ```ts
+ * import type { BunRedisListener } from "@x/redis-lock/bun";
+ *
+ * const log: BunRedisListener = (message, channel) => console.log(channel, message);
+ * ```
+ */
+export type BunRedisListener = (message: string, channel: string) => void;
+
+/**
+ * The part of Bun's `RedisClient` the adapter uses.
+ *
+ * @example Bun's client fits
+ * ```ts ignore
+ * import { RedisClient } from "bun";
+ * import type { BunRedisClient } from "@x/redis-lock/bun";
+ *
+ * const client: BunRedisClient = new RedisClient("redis://127.0.0.1:6379");
+ * ```
+ */
+export interface BunRedisClient {
+  /** Sends a raw command. */
+  send(command: string, args: string[]): Promise<unknown>;
+  /** A new connected client with the same options. */
+  duplicate(): Promise<BunRedisClient>;
+  /** Subscribes `listener` to `channel`; resolves once confirmed. */
+  subscribe(channel: string, listener: BunRedisListener): Promise<unknown>;
+  /** Removes `listener` from `channel`. */
+  unsubscribe(channel: string, listener?: BunRedisListener): Promise<unknown>;
+  /** Closes the connection. */
+  close(): void;
+  /** Whether the client is connected. */
+  readonly connected: boolean;
+  /** Called on every (re)connection. */
+  onconnect: ((this: BunRedisClient) => void) | null;
+}
+
+/**
+ * Tells whether `client` looks like Bun's `RedisClient`.
+ *
+ * @example
+ * ```ts
+ * import { isBunRedisClient } from "@x/redis-lock/bun";
+ *
+ * console.log(isBunRedisClient({})); // false
+ * ```
+ */
+export function isBunRedisClient(client: unknown): client is BunRedisClient {
+  const c = client as Partial<Record<keyof BunRedisClient, unknown>> | null;
+  return typeof c === "object" && c !== null && typeof c.send === "function" &&
+    typeof c.duplicate === "function" && typeof c.subscribe === "function" &&
+    "onconnect" in c && typeof c.connected === "boolean";
+}
+
+/**
+ * A {@linkcode RedisDriver} over Bun's `RedisClient`. The subscriber is a
+ * `duplicate()`; Bun does not let it keep the process alive.
+ *
+ * @example Passing a driver explicitly
+ * ```ts ignore
+ * import { RedisClient } from "bun";
+ * import { RedisLock } from "@x/redis-lock";
+ * import { bunRedisDriver } from "@x/redis-lock/bun";
+ *
+ * const lock = new RedisLock(bunRedisDriver(new RedisClient()), "jobs:nightly");
+ * ```
+ */
+export function bunRedisDriver(client: BunRedisClient): RedisDriver {
+  return {
+    evalsha: (sha, keys, args) => client.send("EVALSHA", [sha, `${keys.length}`, ...keys, ...args]),
+    eval: (source, keys, args) => client.send("EVAL", [source, `${keys.length}`, ...keys, ...args]),
+    createSubscriber: (events) => openSubscriber(client, events),
+  };
+}
+
+async function openSubscriber(
+  client: BunRedisClient,
+  events: SubscriberEvents,
+): Promise<RedisSubscriber> {
+  const sub = await client.duplicate();
+  const channels = new Set<string>();
+  const listener: BunRedisListener = (message, channel) => events.message(channel, `${message}`);
+  sub.onconnect = () => {
+    const again = [...channels].map((channel) => sub.subscribe(channel, listener));
+    Promise.all(again).then(events.resubscribed, () => {});
+  };
+  return {
+    subscribe: async (channel) => {
+      channels.add(channel);
+      await sub.subscribe(channel, listener);
+    },
+    unsubscribe: async (channel) => {
+      channels.delete(channel);
+      await sub.unsubscribe(channel, listener);
+    },
+    close: () => {
+      sub.onconnect = null;
+      sub.close();
+      events.closed();
+      return Promise.resolve();
+    },
+  };
+}

@@ -1,0 +1,138 @@
+/**
+ * Adapter for ioredis (`npm:ioredis`, v5 and v6). You rarely need it
+ * directly: `new RedisLock(client, name)` recognises an ioredis client and
+ * uses this adapter.
+ *
+ * @module
+ */
+
+import type { RedisDriver, RedisSubscriber, SubscriberEvents } from "./driver.ts";
+
+/**
+ * An ioredis event listener.
+ *
+ * @example
+ * ```ts
+ * import type { IoRedisListener } from "@x/redis-lock/ioredis";
+ *
+ * const log: IoRedisListener = (...args) => console.log(args);
+ * ```
+ */
+// deno-lint-ignore no-explicit-any
+export type IoRedisListener = (...args: any[]) => void;
+
+/**
+ * The part of an ioredis client (`new Redis()`) the adapter uses.
+ *
+ * @example Any ioredis client fits
+ * ```ts
+ * import type { IoRedisClient } from "@x/redis-lock/ioredis";
+ * import { Redis } from "npm:ioredis@^5";
+ *
+ * const client: IoRedisClient = new Redis({ lazyConnect: true });
+ * ```
+ */
+export interface IoRedisClient {
+  /** Sends a raw command. */
+  call(command: string, ...args: string[]): Promise<unknown>;
+  /** A new client with the same options, `override` applied. */
+  duplicate(override?: { lazyConnect?: boolean }): IoRedisClient;
+  /** Connects (with `lazyConnect`). */
+  connect(): Promise<unknown>;
+  /** Subscribes; resolves once confirmed. */
+  subscribe(channel: string): Promise<unknown>;
+  /** Unsubscribes; resolves once confirmed. */
+  unsubscribe(channel: string): Promise<unknown>;
+  /** Round trip (allowed in subscriber mode). */
+  ping(): Promise<unknown>;
+  /** Adds an event listener. */
+  on(event: string, listener: IoRedisListener): unknown;
+  /** Removes an event listener. */
+  off(event: string, listener: IoRedisListener): unknown;
+  /** Closes after pending replies. */
+  quit(): Promise<unknown>;
+  /** Closes at once. */
+  disconnect(): void;
+  /** `"ready"`, `"connecting"`, `"end"` and so on. */
+  readonly status: string;
+}
+
+/**
+ * Tells whether `client` looks like an ioredis client.
+ *
+ * @example
+ * ```ts
+ * import { isIoRedisClient } from "@x/redis-lock/ioredis";
+ *
+ * console.log(isIoRedisClient({})); // false
+ * ```
+ */
+export function isIoRedisClient(client: unknown): client is IoRedisClient {
+  const c = client as Partial<Record<keyof IoRedisClient | "evalsha", unknown>> | null;
+  return typeof c === "object" && c !== null && typeof c.call === "function" &&
+    typeof c.duplicate === "function" && typeof c.evalsha === "function" &&
+    typeof c.status === "string";
+}
+
+/**
+ * A {@linkcode RedisDriver} over an ioredis client. The subscriber is a
+ * `duplicate()` whose socket is unref'd; it is closed when the client ends.
+ *
+ * @example Passing a driver explicitly
+ * ```ts
+ * import { RedisLock } from "@x/redis-lock";
+ * import { ioRedisDriver } from "@x/redis-lock/ioredis";
+ * import { Redis } from "npm:ioredis@^5";
+ *
+ * const client = new Redis();
+ * const lock = new RedisLock(ioRedisDriver(client), "jobs:nightly");
+ * ```
+ */
+export function ioRedisDriver(client: IoRedisClient): RedisDriver {
+  const run = (args: string[]) => client.call(args[0], ...args.slice(1));
+  return {
+    evalsha: (sha, keys, args) => run(["EVALSHA", sha, `${keys.length}`, ...keys, ...args]),
+    eval: (source, keys, args) => run(["EVAL", source, `${keys.length}`, ...keys, ...args]),
+    createSubscriber: (events) => openSubscriber(client, events),
+  };
+}
+
+async function openSubscriber(
+  client: IoRedisClient,
+  events: SubscriberEvents,
+): Promise<RedisSubscriber> {
+  const sub = client.duplicate({ lazyConnect: true });
+  const socket = sub as unknown as { stream?: { unref?(): void } };
+  let connected = false;
+  let closed = false;
+  const onMessage = (channel: string, message: string) => events.message(channel, `${message}`);
+  const onConnect = () => socket.stream?.unref?.(); // every new socket
+  // ioredis emits "ready" before it re-sends SUBSCRIBE: a PING queued after
+  // them answers once they are confirmed.
+  const onReady = () =>
+    connected && setTimeout(() => sub.ping().then(events.resubscribed, () => {}), 0);
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    client.off("end", close);
+    events.closed();
+    await sub.quit().catch(() => sub.disconnect());
+  };
+  sub.on("error", () => {}); // it reconnects by itself; errors surface on commands
+  sub.on("message", onMessage as IoRedisListener);
+  sub.on("connect", onConnect);
+  sub.on("ready", onReady);
+  client.on("end", close);
+  try {
+    await sub.connect();
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  connected = true;
+  return {
+    subscribe: async (channel) => void await sub.subscribe(channel),
+    unsubscribe: async (channel) => void await sub.unsubscribe(channel),
+    close,
+  };
+}
