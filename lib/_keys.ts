@@ -11,7 +11,11 @@ export interface LockKeys {
   readonly key: string;
   /** The fencing counter (only written when fencing is on). */
   readonly fence: string;
-  /** The Pub/Sub channel on which releases are announced. */
+  /** Fair mode's queue: a sorted set of waiter tokens by arrival time. */
+  readonly queue: string;
+  /** Fair mode's liveness deadlines: a sorted set of waiter tokens by deadline (Redis ms). */
+  readonly alive: string;
+  /** The Pub/Sub channel on which releases and hand-offs are announced. */
   readonly channel: string;
 }
 
@@ -27,5 +31,11 @@ export function encodeName(name: string): string {
 /** The keys of the lock called `name`. */
 export function lockKeys(name: string): LockKeys {
   const base = `lock:{${encodeName(name)}}`;
-  return { key: base, fence: `${base}:fence`, channel: `${base}:wake` };
+  return {
+    key: base,
+    fence: `${base}:fence`,
+    queue: `${base}:queue`,
+    alive: `${base}:alive`,
+    channel: `${base}:wake`,
+  };
 }

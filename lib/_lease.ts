@@ -31,12 +31,21 @@ export class Lease {
    * @param startedAt When the acquiring command was sent (monotonic ms).
    * @param ttl The lease length in ms.
    * @param autoExtend Whether to renew it about every `ttl / 3`.
+   * @param first The length of the lease as it stands now, when shorter than
+   *   `ttl` (a fair-mode hand-off): it is then renewed to `ttl` once in any case.
    */
-  constructor(owner: LeaseOwner, startedAt: number, ttl: number, autoExtend: boolean) {
+  constructor(
+    owner: LeaseOwner,
+    startedAt: number,
+    ttl: number,
+    autoExtend: boolean,
+    first: number = ttl,
+  ) {
     this.#owner = owner;
     this.#ttl = ttl;
     this.#autoExtend = autoExtend;
-    this.renewed(startedAt, ttl);
+    this.#arm(startedAt, first);
+    if (autoExtend || first < ttl) this.#schedule(first / 3);
   }
 
   /** Aborts with a `LockLostError` when the lease is lost. */
@@ -56,11 +65,15 @@ export class Lease {
   renewed(sentAt: number, ttl: number): void {
     if (this.#ended) return;
     this.#ttl = ttl;
+    this.#arm(sentAt, ttl);
+    if (this.#autoExtend) this.#schedule(ttl / 3);
+  }
+
+  #arm(since: number, length: number): void {
     clearTimeout(this.#deadline);
     this.#deadline = unrefTimer(setTimeout(() => {
       this.lose("its lease ran out before a renewal succeeded");
-    }, Math.max(0, sentAt + ttl - now())));
-    if (this.#autoExtend) this.#schedule(ttl / 3);
+    }, Math.max(0, since + length - now())));
   }
 
   /** Stops renewing (at release). The signal is left as it is. */

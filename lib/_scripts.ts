@@ -29,20 +29,81 @@ end
 return {0, redis.call('PTTL', KEYS[1])}`,
 };
 
+// Fair mode's shared preamble: Redis time in ms, and waiters whose liveness
+// deadline passed leave the queue. KEYS[3] queue, KEYS[4] alive.
+const NOW_AND_PURGE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+for _, dead in ipairs(redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now)) do
+  redis.call('ZREM', KEYS[3], dead)
+  redis.call('ZREM', KEYS[4], dead)
+end`;
+
 /**
- * Delete the lock if the token owns it, and announce the release.
- * KEYS: lock key. ARGV: token, channel.
- * Reply: 1 when released, 0 when the token did not own the lock.
+ * Fair mode: take the lock if it is free and this waiter is first in the
+ * queue, or take up a hand-off already made to this token; otherwise join
+ * (or stay in) the queue and refresh this waiter's liveness deadline.
+ * KEYS: lock key, fencing counter, queue, alive.
+ * ARGV: token, ttl (ms), fencing ("1"/"0"), liveness (ms), join ("1"/"0").
+ * Reply: `{1, fencingToken or 0}` when held, `{0, pttl}` when not (pttl is
+ * -2 when the lock is free but promised to an earlier waiter).
+ */
+export const FAIR_ACQUIRE: Script = {
+  name: "fair_acquire",
+  source: NOW_AND_PURGE + `
+local owner = redis.call('GET', KEYS[1])
+if owner == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  if ARGV[3] == '1' then return {1, tonumber(redis.call('GET', KEYS[2]) or '0')} end
+  return {1, 0}
+end
+if not owner then
+  local head = redis.call('ZRANGE', KEYS[3], 0, 0)[1]
+  if not head or head == ARGV[1] then
+    redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+    redis.call('ZREM', KEYS[3], ARGV[1])
+    redis.call('ZREM', KEYS[4], ARGV[1])
+    if ARGV[3] == '1' then return {1, redis.call('INCR', KEYS[2])} end
+    return {1, 0}
+  end
+end
+if ARGV[5] == '1' then
+  if not redis.call('ZSCORE', KEYS[3], ARGV[1]) then
+    redis.call('ZADD', KEYS[3], tonumber(t[1]) * 1000000 + tonumber(t[2]), ARGV[1])
+  end
+  redis.call('ZADD', KEYS[4], now + tonumber(ARGV[4]), ARGV[1])
+end
+return {0, redis.call('PTTL', KEYS[1])}`,
+};
+
+/**
+ * Release (also a fair waiter's leaving): the token leaves the queue; if it
+ * owns the lock, the lock goes straight to the oldest live queued waiter
+ * (key set to its token for `grant` ms, the fencing counter taken when its
+ * token ends in "#f", `grant <token> <fence>` published), or, with nobody
+ * queued, is deleted and `released` is published.
+ * KEYS: lock key, fencing counter, queue, alive. ARGV: token, channel, grant (ms).
+ * Reply: 1 when the token owned the lock, else 0.
  */
 export const RELEASE: Script = {
   name: "release",
   source: `
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('DEL', KEYS[1])
-  redis.call('PUBLISH', ARGV[2], 'released')
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('ZREM', KEYS[4], ARGV[1])
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end` + NOW_AND_PURGE + `
+local head = redis.call('ZRANGE', KEYS[3], 0, 0)[1]
+if head then
+  redis.call('ZREM', KEYS[3], head)
+  redis.call('ZREM', KEYS[4], head)
+  redis.call('SET', KEYS[1], head, 'PX', ARGV[3])
+  local fence = 0
+  if string.sub(head, -2) == '#f' then fence = redis.call('INCR', KEYS[2]) end
+  redis.call('PUBLISH', ARGV[2], 'grant ' .. head .. ' ' .. fence)
   return 1
 end
-return 0`,
+redis.call('DEL', KEYS[1])
+redis.call('PUBLISH', ARGV[2], 'released')
+return 1`,
 };
 
 /**

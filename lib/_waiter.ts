@@ -9,10 +9,27 @@
 /** The longest delay a timer accepts (about 24.8 days). */
 export const MAX_TIMER_MS = 2_147_483_647;
 
+/** A hand-off received by a fair waiter. */
+export interface Grant {
+  /** The fencing token taken for it (0 without fencing). */
+  readonly fence: number;
+  /** When the message arrived (monotonic ms). */
+  readonly at: number;
+}
+
 /** One waiter; see the module doc. */
 export class Waiter {
+  /** The acquisition token, for fair waiters whom a release can name. */
+  readonly token: string | undefined;
+  /** The hand-off made to this waiter, once its message has arrived. */
+  grant: Grant | undefined;
   #wake: (() => void) | undefined;
   #pending = false;
+
+  /** @param token The acquisition token, when releases may hand the lock to this waiter. */
+  constructor(token?: string) {
+    this.token = token;
+  }
 
   /** Wakes the waiter now, or at its next sleep if it is awake. */
   notify(): void {
@@ -25,45 +42,52 @@ export class Waiter {
    * notified, `false` on timeout; rejects with `signal.reason` on abort.
    */
   sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
-    return this.until(undefined, ms, signal).then((r) => r === "notified");
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (this.#pending) {
+      this.#pending = false;
+      return Promise.resolve(true);
+    }
+    return this.#park(undefined, ms, signal).then((r) => r === "notified");
   }
 
   /**
-   * Waits for `promise` (if given), a notification, `ms` or an abort,
-   * whichever comes first.
+   * Waits for `promise`, `ms` or an abort, whichever comes first. A
+   * notification meanwhile is kept for the next sleep, not consumed.
    */
-  until(
+  until(promise: Promise<unknown>, ms: number, signal?: AbortSignal): Promise<boolean> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return this.#park(promise, ms, signal).then((r) => r === "settled");
+  }
+
+  #park(
     promise: Promise<unknown> | undefined,
     ms: number,
     signal?: AbortSignal,
   ): Promise<"settled" | "notified" | "timeout"> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    if (this.#pending) {
-      this.#pending = false;
-      return Promise.resolve("notified");
-    }
     return new Promise((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
+      let done = false;
       const finish = () => {
+        done = true;
         clearTimeout(timer);
         signal?.removeEventListener("abort", onAbort);
-        this.#wake = undefined;
+        if (this.#wake === wake) this.#wake = undefined;
       };
       const onAbort = () => {
         finish();
         reject(signal!.reason);
       };
       const settle = (result: "settled" | "notified" | "timeout") => {
-        if (this.#wake !== wake) return;
+        if (done) return;
         finish();
         resolve(result);
       };
       const wake = () => settle("notified");
-      this.#wake = wake;
+      if (!promise) this.#wake = wake; // else a notification stays pending
       if (ms < Infinity) timer = setTimeout(() => settle("timeout"), Math.min(ms, MAX_TIMER_MS));
       signal?.addEventListener("abort", onAbort, { once: true });
       promise?.then(() => settle("settled"), (err) => {
-        if (this.#wake !== wake) return;
+        if (done) return;
         finish();
         reject(err);
       });

@@ -13,12 +13,20 @@ import { type LockKeys, lockKeys } from "./_keys.ts";
 import type { AcquireOptions, AttemptResult, LockOptions, WaitRequest } from "./options.ts";
 import { resolveDriver } from "./_resolve.ts";
 import { newToken, now } from "./_runtime.ts";
-import { ACQUIRE, EXTEND, LOCKED, OWNED_TTL, RELEASE, type Script } from "./_scripts.ts";
+import {
+  ACQUIRE,
+  EXTEND,
+  FAIR_ACQUIRE,
+  LOCKED,
+  OWNED_TTL,
+  RELEASE,
+  type Script,
+} from "./_scripts.ts";
 import { runScript, toInt } from "./_script_runner.ts";
 import * as check from "./_validate.ts";
 import { showValue } from "./_format.ts";
 
-const LOCK_KEYS = ["ttl", "blockingTimeout", "autoExtend", "fencing"] as const;
+const LOCK_KEYS = ["ttl", "blockingTimeout", "autoExtend", "fencing", "fair", "handoffTimeout"];
 const ACQUIRE_KEYS = ["blocking", "blockingTimeout", "signal"] as const;
 const NEVER = new AbortController().signal;
 
@@ -48,6 +56,10 @@ export abstract class BaseLock<A extends AcquireOptions = AcquireOptions>
   readonly name: string;
   /** The lease length in ms given at construction. */
   readonly ttl: number;
+  /** Whether this lock waits in fair (first come, first served) mode. */
+  readonly fair: boolean;
+  /** Fair mode's dead-waiter bound in ms (see {@linkcode LockOptions.handoffTimeout}). */
+  readonly handoffTimeout: number;
   readonly #driver: RedisDriver;
   readonly #keys: LockKeys;
   readonly #blockingTimeout: number;
@@ -83,6 +95,10 @@ export abstract class BaseLock<A extends AcquireOptions = AcquireOptions>
     this.#fencing = o.fencing === undefined
       ? false
       : check.checkBoolean("options.fencing", o.fencing);
+    this.fair = o.fair === undefined ? false : check.checkBoolean("options.fair", o.fair);
+    this.handoffTimeout = o.handoffTimeout === undefined
+      ? 3_000
+      : check.checkTtl("options.handoffTimeout", o.handoffTimeout);
     this.#keys = lockKeys(this.name);
   }
 
@@ -111,25 +127,31 @@ export abstract class BaseLock<A extends AcquireOptions = AcquireOptions>
     }
     signal?.throwIfAborted();
     this.#waiting = true;
-    const token = newToken();
+    // "#f" tells a fair hand-off to take a fencing token for this waiter.
+    const token = newToken() + (this.#fencing ? "#f" : "");
+    const join = this.fair && blocking && timeout > 0;
+    let result: AttemptResult | undefined;
     try {
       const request: WaitRequest = {
-        attempt: () => this.#attempt(token),
+        attempt: () => this.#attempt(token, join),
+        token,
         deadline: now() + (blocking ? timeout : 0),
         signal,
         channel: this.#keys.channel,
         driver: this.#driver,
       };
-      const result = await this._wait(request, o as A);
+      result = await this._wait(request, o as A);
       if (!result.acquired) return false;
-      if (signal?.aborted) {
-        await this.#run(RELEASE, [token, this.#keys.channel]).catch(() => {});
-        throw signal.reason;
-      }
+      if (signal?.aborted) throw signal.reason;
       this.#hold(token, result);
       return true;
     } finally {
       this.#waiting = false;
+      // Gave up, failed or was aborted: leave the fair queue, and hand on a
+      // lock taken (or handed over) at that very moment instead of leaking it.
+      if (this.#held?.token !== token && (join || result?.acquired)) {
+        await this.#release(token).catch(() => {});
+      }
     }
   }
 
@@ -154,7 +176,7 @@ export abstract class BaseLock<A extends AcquireOptions = AcquireOptions>
   async release(): Promise<void> {
     const held = this.#held;
     if (!held) throw new LockNotOwnedError(this.name, this.#notHeldReason());
-    const released = await this.#run(RELEASE, [held.token, this.#keys.channel]) === 1;
+    const released = await this.#release(held.token);
     held.lease.end();
     if (this.#held === held) this.#held = undefined;
     if (!released) {
@@ -284,20 +306,34 @@ export abstract class BaseLock<A extends AcquireOptions = AcquireOptions>
     return toInt(await runScript(this.#driver, script, [this.#keys.key], args));
   }
 
-  async #attempt(token: string): Promise<AttemptResult> {
+  /** Releases, or leaves the fair queue; true when `token` owned the lock (then handed on). */
+  async #release(token: string): Promise<boolean> {
+    const { key, fence, queue, alive, channel } = this.#keys;
+    const args = [token, channel, `${this.handoffTimeout}`];
+    return toInt(await runScript(this.#driver, RELEASE, [key, fence, queue, alive], args)) === 1;
+  }
+
+  async #attempt(token: string, join: boolean): Promise<AttemptResult> {
+    const { key, fence, queue, alive } = this.#keys;
     const sentAt = now();
-    const reply = await runScript(this.#driver, ACQUIRE, [this.#keys.key, this.#keys.fence], [
-      token,
-      `${this.ttl}`,
-      this.#fencing ? "1" : "0",
-    ]);
+    const args = [token, `${this.ttl}`, this.#fencing ? "1" : "0"];
+    const reply = this.fair
+      ? await runScript(this.#driver, FAIR_ACQUIRE, [key, fence, queue, alive], [
+        ...args,
+        `${this.handoffTimeout}`,
+        join ? "1" : "0",
+      ])
+      : await runScript(this.#driver, ACQUIRE, [key, fence], args);
     if (!Array.isArray(reply)) throw new TypeError(`Unexpected Redis reply: ${String(reply)}`);
     return { acquired: toInt(reply[0]) === 1, value: toInt(reply[1]), sentAt };
   }
 
   #hold(token: string, result: AttemptResult): void {
     const extend = async (ttl: number) => await this.#run(EXTEND, [token, `${ttl}`]) === 1;
-    const lease = new Lease({ name: this.name, extend }, result.sentAt, this.ttl, this.#autoExtend);
+    // A hand-off holds the lock for handoffTimeout until its first renewal.
+    const first = result.granted ? Math.min(this.handoffTimeout, this.ttl) : this.ttl;
+    const owner = { name: this.name, extend };
+    const lease = new Lease(owner, result.sentAt, this.ttl, this.#autoExtend, first);
     this.#held = { token, lease };
     this.#signal = lease.signal;
     this.#fence = this.#fencing ? result.value : undefined;

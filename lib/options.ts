@@ -42,6 +42,20 @@ export interface LockOptions {
    * @default {false}
    */
   fencing?: boolean;
+  /**
+   * Fair mode: waiters queue in Redis in arrival order, and a release hands
+   * the lock straight to the oldest live waiter (first come, first served,
+   * no race after a release). See the README for when to pick it.
+   * @default {false}
+   */
+  fair?: boolean;
+  /**
+   * Fair mode's bound on a dead waiter, in ms: a queued waiter must refresh
+   * its place within this time, and a hand-off not taken up within it passes
+   * on. A waiter killed while queued delays the others by at most about this.
+   * @default {3_000}
+   */
+  handoffTimeout?: number;
 }
 
 /**
@@ -94,6 +108,11 @@ export interface AttemptResult {
   readonly value: number;
   /** When the attempt was sent, in `performance.now()` milliseconds. */
   readonly sentAt: number;
+  /**
+   * True when the lock came as a fair-mode hand-off message: it is then held
+   * for `handoffTimeout` ms from `sentAt` until the first renewal.
+   */
+  readonly granted?: boolean;
 }
 
 /**
@@ -107,8 +126,13 @@ export interface AttemptResult {
  * ```
  */
 export interface WaitRequest {
-  /** Makes one atomic attempt to take the lock. */
+  /**
+   * Makes one atomic attempt to take the lock. In fair mode a failed attempt
+   * also joins the queue (or refreshes this waiter's place in it).
+   */
   attempt(): Promise<AttemptResult>;
+  /** This acquisition's token (fair mode hands the lock over by token). */
+  readonly token: string;
   /** When to give up, in `performance.now()` milliseconds (may be Infinity). */
   readonly deadline: number;
   /** The caller's cancellation signal. */

@@ -11,6 +11,7 @@ import type { AcquireOptions, AttemptResult, LockOptions, WaitRequest } from "./
 import { SubscriberManager } from "./subscriber_manager.ts";
 import { now } from "./_runtime.ts";
 import { Waiter } from "./_waiter.ts";
+import { waitFair } from "./_fair_wait.ts";
 
 /**
  * The longest a Pub/Sub waiter sleeps without checking the lock again: a
@@ -65,7 +66,7 @@ export class RedisLock extends BaseLock {
 
   /** Attempts; subscribes; attempts again; sleeps until woken, expiry or the deadline. */
   protected _wait(request: WaitRequest, _options: AcquireOptions): Promise<AttemptResult> {
-    return waitOnPubSub(request);
+    return this.fair ? waitFair(request, this.handoffTimeout) : waitOnPubSub(request);
   }
 }
 
@@ -79,7 +80,7 @@ async function waitOnPubSub(request: WaitRequest): Promise<AttemptResult> {
     // Subscribed (and confirmed) before the next attempt: a release between
     // the failed attempt and the subscription cannot be missed.
     const subscribed = manager.join(channel, waiter);
-    while (await waiter.until(subscribed, deadline - now(), signal) === "notified");
+    await waiter.until(subscribed, deadline - now(), signal);
     for (;;) {
       result = await attempt();
       const left = deadline - now();

@@ -12,6 +12,7 @@
  */
 
 import type { RedisDriver, RedisSubscriber } from "./driver.ts";
+import { now } from "./_runtime.ts";
 import type { Waiter } from "./_waiter.ts";
 
 interface Channel {
@@ -37,6 +38,7 @@ const managers = new WeakMap<RedisDriver, SubscriberManager>();
 export class SubscriberManager {
   readonly #driver: RedisDriver;
   readonly #channels = new Map<string, Channel>();
+  readonly #live = new Set<string>();
   #connection: Promise<RedisSubscriber> | undefined;
   #connections = 0;
 
@@ -83,12 +85,19 @@ export class SubscriberManager {
       entry = { waiters: [], ready: this.#subscribe(channel) };
       this.#channels.set(channel, entry);
       const created = entry;
-      created.ready.catch(() => {
+      created.ready.then(() => {
+        if (this.#channels.get(channel) === created) this.#live.add(channel);
+      }, () => {
         if (this.#channels.get(channel) === created) this.#channels.delete(channel);
       });
     }
     entry.waiters.push(waiter);
     return entry.ready;
+  }
+
+  /** Whether `channel` is subscribed, confirmed, with waiters (joining it costs nothing). */
+  isLive(channel: string): boolean {
+    return this.#live.has(channel);
   }
 
   /** Whether `waiter` is the oldest waiter of `channel`. */
@@ -109,10 +118,22 @@ export class SubscriberManager {
     if (index === 0) entry.waiters[0]?.notify();
     if (entry.waiters.length > 0) return Promise.resolve();
     this.#channels.delete(channel);
+    this.#live.delete(channel);
     return entry.ready.then(async () => {
       if (this.#channels.has(channel)) return; // re-joined meanwhile: still needed
       await (await this.#connection)?.unsubscribe(channel);
     }).catch(() => {});
+  }
+
+  #deliver(channel: string, payload: string): void {
+    const waiters = this.#channels.get(channel)?.waiters;
+    if (!waiters) return;
+    if (!payload.startsWith("grant ")) return waiters[0]?.notify();
+    const [, token, fence] = payload.split(" ");
+    const waiter = waiters.find((w) => w.token === token);
+    if (!waiter) return; // a waiter of another process
+    waiter.grant = { fence: Number(fence), at: now() };
+    waiter.notify();
   }
 
   async #subscribe(channel: string): Promise<void> {
@@ -124,7 +145,7 @@ export class SubscriberManager {
     if (this.#connection) return this.#connection;
     this.#connections++;
     const opening = this.#driver.createSubscriber({
-      message: (channel) => this.#channels.get(channel)?.waiters[0]?.notify(),
+      message: (channel, payload) => this.#deliver(channel, payload),
       resubscribed: () => {
         for (const entry of this.#channels.values()) entry.waiters[0]?.notify();
       },

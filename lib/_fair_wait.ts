@@ -1,0 +1,59 @@
+/**
+ * Fair mode's wait: the waiter is queued in Redis by its first failed
+ * attempt, sleeps on Pub/Sub, and owns the lock as soon as a release's
+ * hand-off message names its token: no race and no second round trip.
+ *
+ * Every sleep is bounded: by the holder's remaining lease (a dead holder),
+ * by a third of the hand-off timeout (the waiter refreshes its place in the
+ * queue, and finds a hand-off whose message was lost), and by the deadline.
+ *
+ * @module
+ */
+
+import type { AttemptResult, WaitRequest } from "./options.ts";
+import { now } from "./_runtime.ts";
+import { SubscriberManager } from "./subscriber_manager.ts";
+import { Waiter } from "./_waiter.ts";
+
+/**
+ * Waits in fair mode. The caller leaves the queue (and hands on a lock
+ * handed over meanwhile) when this returns without the lock or throws.
+ */
+export async function waitFair(
+  request: WaitRequest,
+  handoffTimeout: number,
+): Promise<AttemptResult> {
+  const { attempt, deadline, signal, channel } = request;
+  const manager = SubscriberManager.for(request.driver);
+  const waiter = new Waiter(request.token);
+  // Already subscribed for another local waiter: then the first attempt
+  // already comes after the subscription, and one round trip is saved.
+  const live = manager.isLive(channel);
+  const joined = live ? manager.join(channel, waiter) : undefined;
+  let result: AttemptResult | undefined;
+  try {
+    result = await attempt();
+    if (result.acquired || now() >= deadline) return result;
+    if (!joined) {
+      // Queued in Redis; subscribed (and confirmed) before the next attempt,
+      // which finds a hand-off made in between.
+      const subscribed = manager.join(channel, waiter);
+      await waiter.until(subscribed, deadline - now(), signal);
+      result = await attempt();
+    }
+    for (;;) {
+      const grant = waiter.grant;
+      if (grant) {
+        return result = { acquired: true, value: grant.fence, sentAt: grant.at, granted: true };
+      }
+      const left = deadline - now();
+      if (result.acquired || left <= 0) return result;
+      const lease = result.value >= 0 ? Math.max(1, result.value) : Infinity;
+      const woken = await waiter.sleep(Math.min(left, lease, handoffTimeout / 3), signal);
+      if (!woken || !waiter.grant) result = await attempt();
+    }
+  } finally {
+    const left = manager.leave(channel, waiter);
+    if (!result?.acquired) await left;
+  }
+}

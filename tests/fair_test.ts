@@ -1,0 +1,212 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type RedisDriver, RedisLock, RedisSpinLock } from "../mod.ts";
+import { resolveDriver } from "../lib/_resolve.ts";
+import { delay, eachClient, type TestEnv } from "./_env.ts";
+import { startChild } from "./_process.ts";
+import { startRedis } from "./_redis.ts";
+
+const QUEUE = "lock:{fair}:queue";
+
+async function queueLength(env: { server: TestEnv["server"] }): Promise<number> {
+  return Number(await env.server.command("ZCARD", QUEUE));
+}
+
+eachClient(
+  "fair: waiters on separate connections acquire in the order they queued",
+  async (env) => {
+    const holder = new RedisLock(await env.client(), "fair", { fair: true });
+    await holder.lock();
+    const order: number[] = [];
+    const done: Promise<void>[] = [];
+    for (let i = 0; i < 6; i++) {
+      const lock = new RedisLock(await env.client(), "fair", { fair: true });
+      done.push(lock.run(() => void order.push(i), { blockingTimeout: 10_000 }));
+      while (await queueLength(env) < i + 1) await delay(2);
+    }
+    await holder.release();
+    await Promise.all(done);
+    assert.deepEqual(order, [0, 1, 2, 3, 4, 5]);
+    assert.equal(await env.server.command("DBSIZE"), 0);
+  },
+);
+
+eachClient(
+  "fair: a hand-off needs no extra round trip: the next waiter owns the lock on receipt",
+  async (env) => {
+    const holder = new RedisLock(await env.client(), "fair", { fair: true });
+    await holder.lock();
+    const waiter = new RedisLock(await env.client(), "fair", { fair: true });
+    const acquired = waiter.acquire({ blockingTimeout: 10_000 });
+    while (await queueLength(env) < 1) await delay(2);
+    await delay(20); // subscribed and asleep
+    const before = Number(
+      /cmdstat_evalsha:calls=(\d+)/.exec(String(await env.server.command("INFO", "commandstats")))
+        ?.[1],
+    );
+    await holder.release();
+    assert.equal(await acquired, true);
+    const after = Number(
+      /cmdstat_evalsha:calls=(\d+)/.exec(String(await env.server.command("INFO", "commandstats")))
+        ?.[1],
+    );
+    assert.equal(after - before, 1, "only the release script ran");
+    assert.equal(await waiter.owned(), true);
+    await waiter.release();
+  },
+);
+
+eachClient("fair and non-fair locks of one name exclude each other", async (env) => {
+  const fair = new RedisLock(await env.client(), "fair", { fair: true });
+  const plain = new RedisLock(await env.client(), "fair");
+  const spin = new RedisSpinLock(await env.client(), "fair");
+  await fair.lock();
+  assert.equal(await plain.acquire({ blocking: false }), false);
+  assert.equal(await spin.acquire({ blocking: false }), false);
+  const waiting = plain.acquire({ blockingTimeout: 5_000 });
+  await delay(30);
+  await fair.release();
+  assert.equal(await waiting, true);
+  assert.equal(await fair.acquire({ blocking: false }), false);
+  await plain.release();
+});
+
+eachClient(
+  "fair: a timed-out or aborted waiter leaves the queue and writes nothing else",
+  async (env) => {
+    const holder = new RedisLock(await env.client(), "fair", { fair: true });
+    await holder.lock();
+    const timedOut = new RedisLock(await env.client(), "fair", { fair: true });
+    assert.equal(await timedOut.acquire({ blockingTimeout: 100 }), false);
+    const controller = new AbortController();
+    const aborted = new RedisLock(await env.client(), "fair", { fair: true });
+    const waiting = aborted.acquire({ signal: controller.signal });
+    while (await queueLength(env) < 1) await delay(2);
+    controller.abort(new Error("stop"));
+    await assert.rejects(waiting, /stop/);
+    assert.equal(await queueLength(env), 0);
+    assert.equal(await env.server.command("EXISTS", "lock:{fair}:alive"), 0);
+    await holder.release();
+    assert.equal(await env.server.command("DBSIZE"), 0);
+  },
+);
+
+eachClient("fair: a waiter aborted just as it is granted hands the lock on", async (env) => {
+  for (let round = 0; round < 10; round++) {
+    const holder = new RedisLock(await env.client(), "fair", { fair: true });
+    await holder.lock();
+    const controller = new AbortController();
+    const first = new RedisLock(await env.client(), "fair", { fair: true });
+    const firstWait = first.acquire({ signal: controller.signal }).catch(() => false);
+    while (await queueLength(env) < 1) await delay(1);
+    const second = new RedisLock(await env.client(), "fair", { fair: true });
+    const secondWait = second.acquire({ blockingTimeout: 5_000 });
+    while (await queueLength(env) < 2) await delay(1);
+    const releasing = holder.release();
+    await delay(round % 3); // the abort lands around the hand-off
+    controller.abort();
+    await releasing;
+    const firstGot = await firstWait;
+    if (firstGot) await first.release();
+    assert.equal(await secondWait, true, `round ${round}: the lock was not stuck`);
+    assert.equal(first.held, firstGot === true && first.held);
+    await second.release();
+    assert.equal(await env.server.command("DBSIZE"), 0);
+  }
+});
+
+eachClient(
+  "fair: a granted waiter whose hand-off message is lost still acquires, within a third of handoffTimeout",
+  async (env) => {
+    const holder = new RedisLock(await env.client(), "fair", { fair: true });
+    await holder.lock();
+    const base = resolveDriver(await env.client());
+    const deaf: RedisDriver = { // delivers no message at all
+      ...base,
+      createSubscriber: (events) => base.createSubscriber({ ...events, message: () => {} }),
+    };
+    const waiter = new RedisLock(deaf, "fair", { fair: true, handoffTimeout: 900 });
+    const acquired = waiter.acquire({ blockingTimeout: 5_000 });
+    while (await queueLength(env) < 1) await delay(2);
+    await delay(20);
+    const releasedAt = performance.now();
+    await holder.release();
+    assert.equal(await acquired, true);
+    const waited = performance.now() - releasedAt;
+    assert.ok(waited < 300 + 150, `acquired ${waited.toFixed(0)} ms after the hand-off`);
+    await waiter.release();
+  },
+);
+
+eachClient(
+  "fair: fencing tokens grow through hand-offs and the lease is renewed after one",
+  async (env) => {
+    const opts = { fair: true, fencing: true, ttl: 600, handoffTimeout: 300 };
+    const holder = new RedisLock(await env.client(), "fair", opts);
+    await holder.lock();
+    const waiter = new RedisLock(await env.client(), "fair", opts);
+    const acquired = waiter.acquire({ blockingTimeout: 5_000 });
+    while (await queueLength(env) < 1) await delay(2);
+    await holder.release();
+    assert.equal(await acquired, true);
+    assert.ok(waiter.fencingToken! > holder.fencingToken!);
+    await delay(1_000); // well past the 300 ms hand-off lease and the 600 ms ttl
+    assert.equal(waiter.signal.aborted, false);
+    assert.equal(await waiter.owned(), true);
+    await waiter.release();
+  },
+);
+
+test("fair: waiters in separate processes acquire in the order they queued", async () => {
+  const server = await startRedis();
+  const dir = mkdtempSync(join(tmpdir(), "fair-"));
+  const file = join(dir, "log");
+  const client = await (await import("redis")).createClient({ url: server.url }).connect();
+  try {
+    const holder = new RedisLock(client as never, "fair", { fair: true });
+    await holder.lock();
+    const children = [];
+    for (let i = 0; i < 4; i++) {
+      children.push(startChild("fixtures/fair_waiter.ts", [server.url, file, `${i}`, "20"]));
+      while (Number(await server.command("ZCARD", QUEUE)) < i + 1) await delay(5);
+    }
+    await holder.release();
+    assert.deepEqual(await Promise.all(children.map((c) => c.exited)), [0, 0, 0, 0]);
+    assert.deepEqual(readFileSync(file, "utf8").trim().split("\n"), ["0", "1", "2", "3"]);
+  } finally {
+    await client.close();
+    rmSync(dir, { recursive: true, force: true });
+    await server.stop();
+  }
+});
+
+test("fair: a queued waiter killed with SIGKILL delays the next by at most about handoffTimeout", async () => {
+  const server = await startRedis();
+  const dir = mkdtempSync(join(tmpdir(), "fair-"));
+  const file = join(dir, "log");
+  const client = await (await import("redis")).createClient({ url: server.url }).connect();
+  try {
+    // The releaser's handoffTimeout bounds the grant to the dead waiter.
+    const holder = new RedisLock(client as never, "fair", { fair: true, handoffTimeout: 1_000 });
+    await holder.lock();
+    const doomed = startChild("fixtures/fair_waiter.ts", [server.url, file, "doomed", "0"]);
+    while (Number(await server.command("ZCARD", QUEUE)) < 1) await delay(5);
+    const next = startChild("fixtures/fair_waiter.ts", [server.url, file, "next", "0"]);
+    while (Number(await server.command("ZCARD", QUEUE)) < 2) await delay(5);
+    doomed.process.kill("SIGKILL");
+    await doomed.exited;
+    const releasedAt = performance.now();
+    await holder.release(); // hands the lock to the dead waiter first
+    assert.equal(await next.exited, 0);
+    const waited = performance.now() - releasedAt;
+    assert.ok(waited < 1_000 + 1_000, `next acquired ${waited.toFixed(0)} ms after the release`);
+    assert.deepEqual(readFileSync(file, "utf8").trim().split("\n"), ["next"]);
+  } finally {
+    await client.close();
+    rmSync(dir, { recursive: true, force: true });
+    await server.stop();
+  }
+});
