@@ -35,11 +35,13 @@ export async function waitFair(
     result = await attempt();
     if (result.acquired || now() >= deadline) return result;
     if (!joined) {
-      // Queued in Redis; subscribed (and confirmed) before the next attempt,
-      // which finds a hand-off made in between.
+      // Queued in Redis, then subscribed (and confirmed). First in line, the
+      // waiter attempts again at once: a hand-off made in between would
+      // otherwise be found only at its next refresh. Further back, a hand-off
+      // must first serve those ahead, and the refresh bounds the rare case.
       const subscribed = manager.join(channel, waiter);
       await waiter.until(subscribed, deadline - now(), signal);
-      result = await attempt();
+      if ((result.position ?? 0) <= 0) result = await attempt();
     }
     for (;;) {
       const grant = waiter.grant;

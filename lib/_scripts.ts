@@ -45,8 +45,9 @@ end`;
  * (or stay in) the queue and refresh this waiter's liveness deadline.
  * KEYS: lock key, fencing counter, queue, alive.
  * ARGV: token, ttl (ms), fencing ("1"/"0"), liveness (ms), join ("1"/"0").
- * Reply: `{1, fencingToken or 0}` when held, `{0, pttl}` when not (pttl is
- * -2 when the lock is free but promised to an earlier waiter).
+ * Reply: `{1, fencingToken or 0}` when held, `{0, pttl, position}` when not
+ * (pttl is -2 when the lock is free but promised to an earlier waiter;
+ * position is the waiter's place in the queue, 0 first, -1 not queued).
  */
 export const FAIR_ACQUIRE: Script = {
   name: "fair_acquire",
@@ -73,7 +74,7 @@ if ARGV[5] == '1' then
   end
   redis.call('ZADD', KEYS[4], now + tonumber(ARGV[4]), ARGV[1])
 end
-return {0, redis.call('PTTL', KEYS[1])}`,
+return {0, redis.call('PTTL', KEYS[1]), redis.call('ZRANK', KEYS[3], ARGV[1]) or -1}`,
 };
 
 /**

@@ -325,7 +325,8 @@ export abstract class BaseLock<A extends AcquireOptions = AcquireOptions>
       ])
       : await runScript(this.#driver, ACQUIRE, [key, fence], args);
     if (!Array.isArray(reply)) throw new TypeError(`Unexpected Redis reply: ${String(reply)}`);
-    return { acquired: toInt(reply[0]) === 1, value: toInt(reply[1]), sentAt };
+    const position = reply.length > 2 ? toInt(reply[2]) : undefined;
+    return { acquired: toInt(reply[0]) === 1, value: toInt(reply[1]), sentAt, position };
   }
 
   #hold(token: string, result: AttemptResult): void {

@@ -113,6 +113,8 @@ export interface AttemptResult {
    * for `handoffTimeout` ms from `sentAt` until the first renewal.
    */
   readonly granted?: boolean;
+  /** Fair mode, when not acquired: the waiter's place in the queue (0 first, -1 not queued). */
+  readonly position?: number;
 }
 
 /**
