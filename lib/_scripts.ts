@@ -83,7 +83,8 @@ return {0, redis.call('PTTL', KEYS[1]), redis.call('ZRANK', KEYS[3], ARGV[1]) or
  * (key set to its token for `grant` ms, the fencing counter taken when its
  * token ends in "#f", `grant <token> <fence>` published), or, with nobody
  * queued, is deleted and `released` is published.
- * KEYS: lock key, fencing counter, queue, alive. ARGV: token, channel, grant (ms).
+ * KEYS: lock key, fencing counter, queue, alive. ARGV: token, channel, grant
+ * (ms), publish command (`PUBLISH`, or `SPUBLISH` for sharded Pub/Sub).
  * Reply: 1 when the token owned the lock, else 0.
  */
 export const RELEASE: Script = {
@@ -99,11 +100,11 @@ if head then
   redis.call('SET', KEYS[1], head, 'PX', ARGV[3])
   local fence = 0
   if string.sub(head, -2) == '#f' then fence = redis.call('INCR', KEYS[2]) end
-  redis.call('PUBLISH', ARGV[2], 'grant ' .. head .. ' ' .. fence)
+  redis.call(ARGV[4], ARGV[2], 'grant ' .. head .. ' ' .. fence)
   return 1
 end
 redis.call('DEL', KEYS[1])
-redis.call('PUBLISH', ARGV[2], 'released')
+redis.call(ARGV[4], ARGV[2], 'released')
 return 1`,
 };
 

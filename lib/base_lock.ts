@@ -309,7 +309,8 @@ export abstract class BaseLock<A extends AcquireOptions = AcquireOptions>
   /** Releases, or leaves the fair queue; true when `token` owned the lock (then handed on). */
   async #release(token: string): Promise<boolean> {
     const { key, fence, queue, alive, channel } = this.#keys;
-    const args = [token, channel, `${this.handoffTimeout}`];
+    const publish = this.#driver.sharded ? "SPUBLISH" : "PUBLISH";
+    const args = [token, channel, `${this.handoffTimeout}`, publish];
     return toInt(await runScript(this.#driver, RELEASE, [key, fence, queue, alive], args)) === 1;
   }
 

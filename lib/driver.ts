@@ -93,4 +93,10 @@ export interface RedisDriver {
    * driver and shares it). It must not keep the process alive on its own.
    */
   createSubscriber(events: SubscriberEvents): Promise<RedisSubscriber>;
+  /**
+   * Whether wake-ups use sharded Pub/Sub (Redis 7 Cluster): scripts then
+   * publish with `SPUBLISH`, and the subscriber must use `SSUBSCRIBE`.
+   * @default {false}
+   */
+  readonly sharded?: boolean;
 }
