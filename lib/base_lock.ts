@@ -13,21 +13,12 @@ import { type LockKeys, lockKeys } from "./_keys.ts";
 import type { AcquireOptions, AttemptResult, LockOptions, WaitRequest } from "./options.ts";
 import { resolveDriver } from "./_resolve.ts";
 import { newToken, now } from "./_runtime.ts";
-import {
-  ACQUIRE,
-  EXTEND,
-  FAIR_ACQUIRE,
-  LOCKED,
-  OWNED_TTL,
-  RELEASE,
-  type Script,
-} from "./_scripts.ts";
-import { runScript, toInt } from "./_script_runner.ts";
+import { LockOps } from "./_lock_ops.ts";
+import { runHeld } from "./_run.ts";
 import * as check from "./_validate.ts";
+import { acquireSettings, type LockSettings, lockSettings } from "./_settings.ts";
 import { showValue } from "./_format.ts";
 
-const LOCK_KEYS = ["ttl", "blockingTimeout", "autoExtend", "fencing", "fair", "handoffTimeout"];
-const ACQUIRE_KEYS = ["blocking", "blockingTimeout", "signal"] as const;
 const NEVER = new AbortController().signal;
 
 interface Held {
@@ -62,9 +53,8 @@ export abstract class BaseLock<A extends AcquireOptions = AcquireOptions>
   readonly handoffTimeout: number;
   readonly #driver: RedisDriver;
   readonly #keys: LockKeys;
-  readonly #blockingTimeout: number;
-  readonly #autoExtend: boolean;
-  readonly #fencing: boolean;
+  readonly #ops: LockOps;
+  readonly #settings: LockSettings;
   #waiting = false;
   #held: Held | undefined;
   #signal: AbortSignal = NEVER;
@@ -84,22 +74,12 @@ export abstract class BaseLock<A extends AcquireOptions = AcquireOptions>
   constructor(client: unknown, name: string, options?: LockOptions) {
     this.#driver = resolveDriver(client);
     this.name = check.checkName(name);
-    const o = check.checkOptions(options, "options", LOCK_KEYS);
-    this.ttl = o.ttl === undefined ? 30_000 : check.checkTtl("options.ttl", o.ttl);
-    this.#blockingTimeout = o.blockingTimeout === undefined
-      ? 60_000
-      : check.checkDuration("options.blockingTimeout", o.blockingTimeout, true);
-    this.#autoExtend = o.autoExtend === undefined
-      ? true
-      : check.checkBoolean("options.autoExtend", o.autoExtend);
-    this.#fencing = o.fencing === undefined
-      ? false
-      : check.checkBoolean("options.fencing", o.fencing);
-    this.fair = o.fair === undefined ? false : check.checkBoolean("options.fair", o.fair);
-    this.handoffTimeout = o.handoffTimeout === undefined
-      ? 3_000
-      : check.checkTtl("options.handoffTimeout", o.handoffTimeout);
+    this.#settings = lockSettings(options);
+    this.ttl = this.#settings.ttl;
+    this.fair = this.#settings.fair;
+    this.handoffTimeout = this.#settings.handoffTimeout;
     this.#keys = lockKeys(this.name);
+    this.#ops = new LockOps(this.#driver, this.#keys, this.#settings);
   }
 
   /**
@@ -108,15 +88,11 @@ export abstract class BaseLock<A extends AcquireOptions = AcquireOptions>
    * @throws {LockError} When this instance already holds or awaits the lock.
    */
   async acquire(options?: A): Promise<boolean> {
-    const o = check.checkOptions(options, "options", [
-      ...ACQUIRE_KEYS,
-      ...this._extraAcquireOptions,
-    ]);
-    const blocking = o.blocking === undefined
-      ? true
-      : check.checkBoolean("options.blocking", o.blocking);
-    const timeout = this.#timeoutOf(o);
-    const signal = check.checkSignal("options.signal", o.signal);
+    const { blocking, timeout, signal } = acquireSettings(
+      options,
+      this._extraAcquireOptions,
+      this.#settings.blockingTimeout,
+    );
     if (this.#waiting || this.held) {
       throw new LockError(
         this.name,
@@ -128,19 +104,19 @@ export abstract class BaseLock<A extends AcquireOptions = AcquireOptions>
     signal?.throwIfAborted();
     this.#waiting = true;
     // "#f" tells a fair hand-off to take a fencing token for this waiter.
-    const token = newToken() + (this.#fencing ? "#f" : "");
+    const token = newToken() + (this.#settings.fencing ? "#f" : "");
     const join = this.fair && blocking && timeout > 0;
     let result: AttemptResult | undefined;
     try {
       const request: WaitRequest = {
-        attempt: () => this.#attempt(token, join),
+        attempt: () => this.#ops.attempt(token, join),
         token,
         deadline: now() + (blocking ? timeout : 0),
         signal,
         channel: this.#keys.channel,
         driver: this.#driver,
       };
-      result = await this._wait(request, o as A);
+      result = await this._wait(request, (options ?? {}) as A);
       if (!result.acquired) return false;
       if (signal?.aborted) throw signal.reason;
       this.#hold(token, result);
@@ -150,7 +126,7 @@ export abstract class BaseLock<A extends AcquireOptions = AcquireOptions>
       // Gave up, failed or was aborted: leave the fair queue, and hand on a
       // lock taken (or handed over) at that very moment instead of leaking it.
       if (this.#held?.token !== token && (join || result?.acquired)) {
-        await this.#release(token).catch(() => {});
+        await this.#ops.release(token).catch(() => {});
       }
     }
   }
@@ -162,10 +138,12 @@ export abstract class BaseLock<A extends AcquireOptions = AcquireOptions>
    */
   async lock(options?: A): Promise<this> {
     if (await this.acquire(options)) return this;
-    throw new LockTimeoutError(
-      this.name,
-      options?.blocking === false ? 0 : this.#timeoutOf(options),
+    const { blocking, timeout } = acquireSettings(
+      options,
+      this._extraAcquireOptions,
+      this.#settings.blockingTimeout,
     );
+    throw new LockTimeoutError(this.name, blocking ? timeout : 0);
   }
 
   /**
@@ -176,7 +154,7 @@ export abstract class BaseLock<A extends AcquireOptions = AcquireOptions>
   async release(): Promise<void> {
     const held = this.#held;
     if (!held) throw new LockNotOwnedError(this.name, this.#notHeldReason());
-    const released = await this.#release(held.token);
+    const released = await this.#ops.release(held.token);
     held.lease.end();
     if (this.#held === held) this.#held = undefined;
     if (!released) {
@@ -198,23 +176,7 @@ export abstract class BaseLock<A extends AcquireOptions = AcquireOptions>
       throw new TypeError(`fn must be a function, got ${showValue(fn)}`);
     }
     await this.lock(options);
-    const signal = this.#signal;
-    let result: T;
-    try {
-      result = await fn(signal);
-    } catch (err) {
-      await this.release().catch((releaseError) => {
-        const ok = releaseError instanceof LockNotOwnedError;
-        if (!ok && err instanceof Error && err.cause === undefined) err.cause = releaseError;
-      });
-      throw err;
-    }
-    if (signal.aborted) {
-      await this.release().catch(() => {});
-      throw signal.reason;
-    }
-    await this.release();
-    return result;
+    return await runHeld(this, fn);
   }
 
   /** Releases when held; does nothing when not (also after the lease ran out). */
@@ -229,7 +191,7 @@ export abstract class BaseLock<A extends AcquireOptions = AcquireOptions>
 
   /** Whether anyone holds the lock now. */
   async locked(): Promise<boolean> {
-    return await this.#run(LOCKED, []) === 1;
+    return await this.#ops.locked();
   }
 
   /** Whether this instance holds the lock now, according to Redis. */
@@ -241,7 +203,7 @@ export abstract class BaseLock<A extends AcquireOptions = AcquireOptions>
   async remaining(): Promise<number> {
     const held = this.#held;
     if (!held) return 0;
-    const pttl = await this.#run(OWNED_TTL, [held.token]);
+    const pttl = await this.#ops.ownedTtl(held.token);
     return pttl === -1 ? Infinity : Math.max(0, pttl);
   }
 
@@ -257,7 +219,7 @@ export abstract class BaseLock<A extends AcquireOptions = AcquireOptions>
       throw new LockNotOwnedError(this.name, held ? "its lease was lost" : this.#notHeldReason());
     }
     const sentAt = now();
-    if (await this.#run(EXTEND, [held.token, `${length}`]) !== 1) {
+    if (!(await this.#ops.extend(held.token, length))) {
       held.lease.lose("extend() found the key gone or held by another holder");
       throw new LockNotOwnedError(this.name, "the key is gone or held by another holder");
     }
@@ -289,55 +251,20 @@ export abstract class BaseLock<A extends AcquireOptions = AcquireOptions>
    */
   protected abstract _wait(request: WaitRequest, options: A): Promise<AttemptResult>;
 
-  #timeoutOf(options: { blockingTimeout?: unknown } | undefined): number {
-    const t = options?.blockingTimeout;
-    return t === undefined
-      ? this.#blockingTimeout
-      : check.checkDuration("options.blockingTimeout", t, true);
-  }
-
   #notHeldReason(): string {
     return this.#waiting
       ? "it is still waiting for it"
       : "it was not acquired or was already released";
   }
 
-  async #run(script: Script, args: string[]): Promise<number> {
-    return toInt(await runScript(this.#driver, script, [this.#keys.key], args));
-  }
-
-  /** Releases, or leaves the fair queue; true when `token` owned the lock (then handed on). */
-  async #release(token: string): Promise<boolean> {
-    const { key, fence, queue, alive, channel } = this.#keys;
-    const publish = this.#driver.sharded ? "SPUBLISH" : "PUBLISH";
-    const args = [token, channel, `${this.handoffTimeout}`, publish];
-    return toInt(await runScript(this.#driver, RELEASE, [key, fence, queue, alive], args)) === 1;
-  }
-
-  async #attempt(token: string, join: boolean): Promise<AttemptResult> {
-    const { key, fence, queue, alive } = this.#keys;
-    const sentAt = now();
-    const args = [token, `${this.ttl}`, this.#fencing ? "1" : "0"];
-    const reply = this.fair
-      ? await runScript(this.#driver, FAIR_ACQUIRE, [key, fence, queue, alive], [
-        ...args,
-        `${this.handoffTimeout}`,
-        join ? "1" : "0",
-      ])
-      : await runScript(this.#driver, ACQUIRE, [key, fence], args);
-    if (!Array.isArray(reply)) throw new TypeError(`Unexpected Redis reply: ${String(reply)}`);
-    const position = reply.length > 2 ? toInt(reply[2]) : undefined;
-    return { acquired: toInt(reply[0]) === 1, value: toInt(reply[1]), sentAt, position };
-  }
-
   #hold(token: string, result: AttemptResult): void {
-    const extend = async (ttl: number) => await this.#run(EXTEND, [token, `${ttl}`]) === 1;
+    const extend = (ttl: number) => this.#ops.extend(token, ttl);
     // A hand-off holds the lock for handoffTimeout until its first renewal.
     const first = result.granted ? Math.min(this.handoffTimeout, this.ttl) : this.ttl;
     const owner = { name: this.name, extend };
-    const lease = new Lease(owner, result.sentAt, this.ttl, this.#autoExtend, first);
+    const lease = new Lease(owner, result.sentAt, this.ttl, this.#settings.autoExtend, first);
     this.#held = { token, lease };
     this.#signal = lease.signal;
-    this.#fence = this.#fencing ? result.value : undefined;
+    this.#fence = this.#settings.fencing ? result.value : undefined;
   }
 }

@@ -1,0 +1,56 @@
+/**
+ * Lock and acquire options, checked and with their defaults filled in.
+ *
+ * @module
+ */
+
+import type { AcquireOptions, LockOptions } from "./options.ts";
+import * as check from "./_validate.ts";
+
+const LOCK_KEYS = ["ttl", "blockingTimeout", "autoExtend", "fencing", "fair", "handoffTimeout"];
+const ACQUIRE_KEYS = ["blocking", "blockingTimeout", "signal"];
+
+/** A lock's settings, defaults applied. */
+export type LockSettings = Required<LockOptions>;
+
+/** The settings of one acquisition. */
+export interface AcquireSettings {
+  readonly blocking: boolean;
+  readonly timeout: number;
+  readonly signal: AbortSignal | undefined;
+}
+
+function or<T>(value: T | undefined, fallback: T, checked: (v: T) => T): T {
+  return value === undefined ? fallback : checked(value);
+}
+
+/** Checks a lock's options; throws TypeError/RangeError naming the bad one. */
+export function lockSettings(options: LockOptions | undefined): LockSettings {
+  const o = check.checkOptions(options, "options", LOCK_KEYS);
+  return {
+    ttl: or(o.ttl, 30_000, (v) => check.checkTtl("options.ttl", v)),
+    blockingTimeout: or(o.blockingTimeout, 60_000, (v) => blockingTimeout(v)),
+    autoExtend: or(o.autoExtend, true, (v) => check.checkBoolean("options.autoExtend", v)),
+    fencing: or(o.fencing, false, (v) => check.checkBoolean("options.fencing", v)),
+    fair: or(o.fair, false, (v) => check.checkBoolean("options.fair", v)),
+    handoffTimeout: or(o.handoffTimeout, 3_000, (v) => check.checkTtl("options.handoffTimeout", v)),
+  };
+}
+
+/** Checks one acquisition's options (`extra`: keys a subclass adds). */
+export function acquireSettings(
+  options: AcquireOptions | undefined,
+  extra: readonly string[],
+  defaultTimeout: number,
+): AcquireSettings {
+  const o = check.checkOptions(options, "options", [...ACQUIRE_KEYS, ...extra]);
+  return {
+    blocking: or(o.blocking, true, (v) => check.checkBoolean("options.blocking", v)),
+    timeout: or(o.blockingTimeout, defaultTimeout, (v) => blockingTimeout(v)),
+    signal: check.checkSignal("options.signal", o.signal),
+  };
+}
+
+function blockingTimeout(value: unknown): number {
+  return check.checkDuration("options.blockingTimeout", value, true);
+}
