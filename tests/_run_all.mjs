@@ -32,6 +32,7 @@ const RUNTIMES = {
         "lib/node_redis.ts",
         "lib/ioredis.ts",
         "lib/bun_redis.ts",
+        "lib/cli.ts",
       ],
       [bin("deno"), "publish", "--dry-run", "--allow-dirty"],
     ],

@@ -1,0 +1,39 @@
+/**
+ * `redis-lock`: flock(1) for a fleet of machines. Runs a command while
+ * holding a Redis lock, so that machines sharing a Redis server take turns;
+ * shows a lock's state; deletes a stuck one.
+ *
+ * ```sh
+ * redis-lock run [options] <name> -- <command> [args...]
+ * redis-lock status [--json] <name>
+ * redis-lock release --force <name>
+ * redis-lock <command> --help
+ * ```
+ *
+ * `run` waits for the lock (Pub/Sub, or polling with `--spin`), runs the
+ * command with the lease renewed while it runs, releases the lock when the
+ * command ends, and exits with the command's exit code. It exits with 75 when
+ * the lock is not acquired within `--wait` (`-E` changes it), and with 76
+ * when the lock is lost while the command runs (the command then gets
+ * SIGTERM, and SIGKILL after `--kill-after`). SIGINT, SIGTERM and SIGHUP are
+ * passed on to the command. Redis is `--url`, else `$REDIS_URL`, else
+ * `redis://127.0.0.1:6379`.
+ *
+ * @example Run it, or compile it to one binary
+ * ```sh
+ * deno run -A jsr:@x/redis-lock/cli run --wait 0 nightly-report -- /usr/local/bin/report.sh
+ * deno compile -A -o redis-lock jsr:@x/redis-lock/cli
+ * ```
+ *
+ * @module
+ */
+
+import process from "node:process";
+import { unrefTimer } from "./_runtime.ts";
+import { main } from "./cli_main.ts";
+
+const code = await main(process.argv.slice(2));
+process.exitCode = code;
+// Everything is closed by now, so the process ends by itself; should a
+// connection linger, this timer (which does not keep the process alive) ends it.
+unrefTimer(setTimeout(() => process.exit(code), 2_000));

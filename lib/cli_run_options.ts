@@ -1,0 +1,121 @@
+/**
+ * The settings of `redis-lock run`, read from its command line.
+ *
+ * @module
+ */
+
+import { type FlagSpec, parseArgs, UsageError } from "./cli_args.ts";
+import { formatDuration } from "./cli_duration.ts";
+import { EXIT_CODES } from "./cli_exit.ts";
+import { redisUrl } from "./cli_redis.ts";
+
+const MAX_MS = 2_147_483_647; // the longest timer and lease: 2^31 - 1 ms
+
+const FLAGS: readonly FlagSpec[] = [
+  { name: "url", kind: "string" },
+  { name: "ttl", kind: "duration" },
+  { name: "wait", short: "w", kind: "duration" },
+  { name: "conflict-exit-code", short: "E", kind: "exitCode" },
+  { name: "kill-after", kind: "duration" },
+  { name: "fencing", kind: "boolean" },
+  { name: "spin", kind: "boolean" },
+  { name: "fair", kind: "boolean" },
+  { name: "quiet", short: "q", kind: "boolean" },
+];
+
+/**
+ * The settings of one `redis-lock run`; durations in ms.
+ *
+ * @example
+ * ```ts
+ * import type { RunOptions } from "./cli_run_options.ts";
+ *
+ * const options: RunOptions = {
+ *   url: "redis://127.0.0.1:6379",
+ *   name: "nightly-report",
+ *   command: ["/usr/local/bin/report.sh"],
+ *   ttl: 30_000,
+ *   wait: 0,
+ *   conflictExitCode: 75,
+ *   killAfter: 10_000,
+ *   fencing: false,
+ *   spin: false,
+ *   fair: false,
+ *   quiet: false,
+ * };
+ * ```
+ */
+export interface RunOptions {
+  /** The Redis server. */
+  readonly url: string;
+  /** The lock's name. */
+  readonly name: string;
+  /** The program and its arguments. */
+  readonly command: readonly string[];
+  /** The lease length (`--ttl`). */
+  readonly ttl: number;
+  /** How long to wait (`--wait`); `Infinity` waits forever, 0 tries once. */
+  readonly wait: number;
+  /** The exit code when the lock was not acquired in time (`-E`). */
+  readonly conflictExitCode: number;
+  /** The grace period between SIGTERM and SIGKILL after a lost lock. */
+  readonly killAfter: number;
+  /** Pass a fencing token to the command (`--fencing`). */
+  readonly fencing: boolean;
+  /** Wait by polling with `RedisSpinLock` (`--spin`). */
+  readonly spin: boolean;
+  /** Wait in fair mode: first come, first served (`--fair`). */
+  readonly fair: boolean;
+  /** No status line and no busy message (`--quiet`). */
+  readonly quiet: boolean;
+}
+
+/**
+ * Reads the arguments of `redis-lock run`.
+ *
+ * @param args The arguments after `run`.
+ * @param env The environment (for `REDIS_URL`).
+ * @returns The settings, or `undefined` when `--help` was asked for.
+ * @throws {UsageError} For an unknown flag, a bad value, or a missing name or command.
+ *
+ * @example
+ * ```ts
+ * import { parseRunArgs } from "./cli_run_options.ts";
+ *
+ * const options = parseRunArgs(["--wait", "0", "report", "--", "./report.sh"], {});
+ * console.log(options?.wait, options?.command); // 0 ["./report.sh"]
+ * ```
+ */
+export function parseRunArgs(
+  args: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): RunOptions | undefined {
+  const { flags, positionals, rest } = parseArgs("run", args, FLAGS, 1);
+  if (flags.help) return undefined;
+  const name = positionals[0];
+  if (name === undefined || name === "") throw new UsageError("run", "missing the lock name");
+  if (rest.length === 0 || rest[0] === "") {
+    throw new UsageError("run", "missing the command to run (redis-lock run <name> -- <command>)");
+  }
+  const ms = (flag: string, fallback: number, min: number) => {
+    const value = (flags[flag] as number | undefined) ?? fallback;
+    if (value !== Infinity && (value < min || value > MAX_MS)) {
+      throw new UsageError("run", `--${flag}: must be from ${min}ms to ${formatDuration(MAX_MS)}`);
+    }
+    return value;
+  };
+  return {
+    url: redisUrl("run", flags.url as string | undefined, env),
+    name,
+    command: rest,
+    ttl: ms("ttl", 30_000, 1),
+    wait: ms("wait", Infinity, 0),
+    conflictExitCode: (flags["conflict-exit-code"] as number | undefined) ??
+      EXIT_CODES.conflict,
+    killAfter: ms("kill-after", 10_000, 0),
+    fencing: flags.fencing === true,
+    spin: flags.spin === true,
+    fair: flags.fair === true,
+    quiet: flags.quiet === true,
+  };
+}

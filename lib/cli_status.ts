@@ -1,0 +1,99 @@
+/**
+ * `redis-lock status`: whether a lock is held, the lease left to its holder,
+ * how many processes wait for it, and its last fencing token; as text or as
+ * one JSON object.
+ *
+ * @module
+ */
+
+import process from "node:process";
+import { resolveDriver } from "./_resolve.ts";
+import { type FlagSpec, parseArgs, UsageError } from "./cli_args.ts";
+import { formatDuration } from "./cli_duration.ts";
+import { STATUS_HELP } from "./cli_help.ts";
+import { closeRedis, connectRedis, redisUrl } from "./cli_redis.ts";
+import { type LockStatus, readStatus } from "./cli_scripts.ts";
+
+const FLAGS: readonly FlagSpec[] = [
+  { name: "url", kind: "string" },
+  { name: "json", kind: "boolean" },
+];
+
+/**
+ * Shows a lock's state as `redis-lock status` prints it without `--json`.
+ *
+ * @param status The state from `readStatus()`.
+ * @returns Four lines, each ending with a newline.
+ *
+ * @example
+ * ```ts
+ * import { formatStatus } from "./cli_status.ts";
+ *
+ * console.log(formatStatus({
+ *   name: "job",
+ *   key: "lock:{job}",
+ *   held: true,
+ *   remaining: 12_300,
+ *   waiters: 2,
+ *   fencingToken: 7,
+ * }));
+ * ```
+ */
+export function formatStatus(status: LockStatus): string {
+  const state = !status.held
+    ? "free"
+    : status.remaining === null
+    ? "held, with no expiry (not set by redis-lock?)"
+    : `held, ${formatDuration(status.remaining)} left on the lease (${status.remaining} ms)`;
+  return [
+    `lock:           ${JSON.stringify(status.name)} (key ${status.key})`,
+    `state:          ${state}`,
+    `waiting:        ${status.waiters} process${status.waiters === 1 ? "" : "es"}`,
+    `fencing token:  ${status.fencingToken === null ? "none" : `${status.fencingToken} (last)`}`,
+    "",
+  ].join("\n");
+}
+
+/**
+ * `redis-lock status`: prints the state of one lock.
+ *
+ * @param args The arguments after `status`.
+ * @param env The environment (for `REDIS_URL`).
+ * @returns 0 (also when the lock is free).
+ * @throws {UsageError} For bad arguments.
+ * @throws {Error} When Redis cannot be reached or fails.
+ *
+ * @example
+ * ```ts
+ * import process from "node:process";
+ * import { statusCli } from "./cli_status.ts";
+ *
+ * process.exitCode = await statusCli(["--json", "deploy"], process.env);
+ * ```
+ */
+export async function statusCli(
+  args: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<number> {
+  const { flags, positionals, rest } = parseArgs("status", args, FLAGS, 1);
+  if (flags.help) {
+    process.stdout.write(STATUS_HELP);
+    return 0;
+  }
+  const names = [...positionals, ...rest];
+  if (names.length === 0 || names[0] === "") {
+    throw new UsageError("status", "missing the lock name");
+  }
+  if (names.length > 1) {
+    throw new UsageError("status", `unexpected argument ${JSON.stringify(names[1])}`);
+  }
+  const url = redisUrl("status", flags.url as string | undefined, env);
+  const client = await connectRedis(url);
+  try {
+    const status = await readStatus(resolveDriver(client), names[0]);
+    process.stdout.write(flags.json ? `${JSON.stringify(status)}\n` : formatStatus(status));
+    return 0;
+  } finally {
+    await closeRedis(client);
+  }
+}
