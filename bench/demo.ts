@@ -1,8 +1,9 @@
 /**
  * Contention demo: several workers, each with its own Redis connection and
  * its own lock instance, loop acquire → ~2 ms critical section → release on
- * one lock for a few seconds, first with `RedisLock` (Pub/Sub wake-ups), then
- * with `RedisSpinLock` (polling every 10 ms). For each mode it prints the
+ * one lock for a few seconds: with `RedisLock` in fair mode (the default:
+ * queue and hand-off), with `RedisLock` non-fair (Pub/Sub wake-ups and a
+ * race), then with `RedisSpinLock` (polling every 10 ms). For each mode it prints the
  * acquisitions (total and per worker), the overlaps seen by an in-process
  * counter (must be 0) and the hand-off latency: from just before a release is
  * sent to another worker's acquire() resolving.
@@ -29,8 +30,13 @@ interface Mode {
 
 const MODES: Mode[] = [
   {
-    label: "RedisLock (Pub/Sub)",
+    label: "RedisLock (fair, the default)",
     create: (client, name) => new RedisLock(client, name),
+    acquire: (lock, signal) => lock.acquire({ signal }),
+  },
+  {
+    label: "RedisLock (fair: false, Pub/Sub race)",
+    create: (client, name) => new RedisLock(client, name, { fair: false }),
     acquire: (lock, signal) => lock.acquire({ signal }),
   },
   {

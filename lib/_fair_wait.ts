@@ -46,7 +46,8 @@ export async function waitFair(
     for (;;) {
       const grant = waiter.grant;
       if (grant) {
-        return result = { acquired: true, value: grant.fence, sentAt: grant.at, granted: true };
+        const { fence, at, lease } = grant;
+        return result = { acquired: true, value: fence, sentAt: at, granted: lease };
       }
       const left = deadline - now();
       if (result.acquired || left <= 0) return result;

@@ -29,15 +29,26 @@ end
 return {0, redis.call('PTTL', KEYS[1])}`,
 };
 
-// Fair mode's shared preamble: Redis time in ms, and waiters whose liveness
-// deadline passed leave the queue. KEYS[3] queue, KEYS[4] alive.
-const NOW_AND_PURGE = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-for _, dead in ipairs(redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now)) do
-  redis.call('ZREM', KEYS[3], dead)
-  redis.call('ZREM', KEYS[4], dead)
-end`;
+// Fair mode's helpers, for scripts whose KEYS[3] is the queue and KEYS[4]
+// the liveness deadlines. Redis time in ms (and the raw TIME reply); the
+// oldest live queued waiter, dropping dead ones only when there is a queue.
+const QUEUE_HELPERS = `
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), t
+end
+local function live_head()
+  local head = redis.call('ZRANGE', KEYS[3], 0, 0)[1]
+  if not head then return nil end
+  local dead = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', (now_ms()))
+  if #dead == 0 then return head end
+  for _, gone in ipairs(dead) do
+    redis.call('ZREM', KEYS[3], gone)
+    redis.call('ZREM', KEYS[4], gone)
+  end
+  return redis.call('ZRANGE', KEYS[3], 0, 0)[1]
+end
+`;
 
 /**
  * Fair mode: take the lock if it is free and this waiter is first in the
@@ -51,7 +62,7 @@ end`;
  */
 export const FAIR_ACQUIRE: Script = {
   name: "fair_acquire",
-  source: NOW_AND_PURGE + `
+  source: QUEUE_HELPERS + `
 local owner = redis.call('GET', KEYS[1])
 if owner == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
@@ -59,16 +70,19 @@ if owner == ARGV[1] then
   return {1, 0}
 end
 if not owner then
-  local head = redis.call('ZRANGE', KEYS[3], 0, 0)[1]
+  local head = live_head()
   if not head or head == ARGV[1] then
     redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-    redis.call('ZREM', KEYS[3], ARGV[1])
-    redis.call('ZREM', KEYS[4], ARGV[1])
+    if head then
+      redis.call('ZREM', KEYS[3], ARGV[1])
+      redis.call('ZREM', KEYS[4], ARGV[1])
+    end
     if ARGV[3] == '1' then return {1, redis.call('INCR', KEYS[2])} end
     return {1, 0}
   end
 end
 if ARGV[5] == '1' then
+  local now, t = now_ms()
   if not redis.call('ZSCORE', KEYS[3], ARGV[1]) then
     redis.call('ZADD', KEYS[3], tonumber(t[1]) * 1000000 + tonumber(t[2]), ARGV[1])
   end
@@ -78,29 +92,36 @@ return {0, redis.call('PTTL', KEYS[1]), redis.call('ZRANK', KEYS[3], ARGV[1]) or
 };
 
 /**
- * Release (also a fair waiter's leaving): the token leaves the queue; if it
- * owns the lock, the lock goes straight to the oldest live queued waiter
- * (key set to its token for `grant` ms, the fencing counter taken when its
- * token ends in "#f", `grant <token> <fence>` published), or, with nobody
- * queued, is deleted and `released` is published.
+ * Release (also a fair waiter's leaving). If the token owns the lock, the
+ * lock goes straight to the oldest live queued waiter (key set to its token
+ * for `grant` ms, or for the waiter's own ttl when its token carries a
+ * shorter one as `.<ttl>`; the fencing counter taken when its token ends in
+ * "#f"; `grant <token> <fence> <ms>` published), or, with nobody queued, is
+ * deleted and `released` is published. Otherwise the token just leaves the
+ * queue.
  * KEYS: lock key, fencing counter, queue, alive. ARGV: token, channel, grant
  * (ms), publish command (`PUBLISH`, or `SPUBLISH` for sharded Pub/Sub).
  * Reply: 1 when the token owned the lock, else 0.
  */
 export const RELEASE: Script = {
   name: "release",
-  source: `
-redis.call('ZREM', KEYS[3], ARGV[1])
-redis.call('ZREM', KEYS[4], ARGV[1])
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end` + NOW_AND_PURGE + `
-local head = redis.call('ZRANGE', KEYS[3], 0, 0)[1]
+  source: QUEUE_HELPERS + `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  redis.call('ZREM', KEYS[3], ARGV[1])
+  redis.call('ZREM', KEYS[4], ARGV[1])
+  return 0
+end
+local head = live_head()
 if head then
   redis.call('ZREM', KEYS[3], head)
   redis.call('ZREM', KEYS[4], head)
-  redis.call('SET', KEYS[1], head, 'PX', ARGV[3])
+  local px = tonumber(ARGV[3])
+  local own = tonumber(string.match(head, '%.(%d+)'))
+  if own and own < px then px = own end
+  redis.call('SET', KEYS[1], head, 'PX', px)
   local fence = 0
   if string.sub(head, -2) == '#f' then fence = redis.call('INCR', KEYS[2]) end
-  redis.call(ARGV[4], ARGV[2], 'grant ' .. head .. ' ' .. fence)
+  redis.call(ARGV[4], ARGV[2], 'grant ' .. head .. ' ' .. fence .. ' ' .. px)
   return 1
 end
 redis.call('DEL', KEYS[1])

@@ -25,8 +25,11 @@ function or<T>(value: T | undefined, fallback: T, checked: (v: T) => T): T {
 }
 
 /** Checks a lock's options; throws TypeError/RangeError naming the bad one. */
-export function lockSettings(options: LockOptions | undefined): LockSettings {
-  const o = check.checkOptions(options, "options", LOCK_KEYS);
+export function lockSettings(
+  options: LockOptions | undefined,
+  defaults: Partial<LockOptions> = {},
+): LockSettings {
+  const o = { ...defaults, ...check.checkOptions(options, "options", LOCK_KEYS) };
   return {
     ttl: or(o.ttl, 30_000, (v) => check.checkTtl("options.ttl", v)),
     blockingTimeout: or(o.blockingTimeout, 60_000, (v) => blockingTimeout(v)),

@@ -15,6 +15,8 @@ export interface Grant {
   readonly fence: number;
   /** When the message arrived (monotonic ms). */
   readonly at: number;
+  /** How long the hand-off holds the key, in ms. */
+  readonly lease: number;
 }
 
 /** One waiter; see the module doc. */

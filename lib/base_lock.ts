@@ -68,13 +68,19 @@ export abstract class BaseLock<A extends AcquireOptions = AcquireOptions>
    * @param client A node-redis client, or any {@linkcode RedisDriver}.
    * @param name The lock's name: any non-empty string.
    * @param options See {@linkcode LockOptions}.
+   * @param defaults Defaults a subclass sets differently (RedisLock: `fair: true`).
    * @throws {TypeError} For a client that is not supported, or an option of the wrong type.
    * @throws {RangeError} For an empty name or an out-of-range option.
    */
-  constructor(client: unknown, name: string, options?: LockOptions) {
+  constructor(
+    client: unknown,
+    name: string,
+    options?: LockOptions,
+    defaults?: Partial<LockOptions>,
+  ) {
     this.#driver = resolveDriver(client);
     this.name = check.checkName(name);
-    this.#settings = lockSettings(options);
+    this.#settings = lockSettings(options, defaults);
     this.ttl = this.#settings.ttl;
     this.fair = this.#settings.fair;
     this.handoffTimeout = this.#settings.handoffTimeout;
@@ -103,8 +109,9 @@ export abstract class BaseLock<A extends AcquireOptions = AcquireOptions>
     }
     signal?.throwIfAborted();
     this.#waiting = true;
-    // "#f" tells a fair hand-off to take a fencing token for this waiter.
-    const token = newToken() + (this.#settings.fencing ? "#f" : "");
+    // A fair hand-off reads this waiter's ttl (".<ms>") and whether it wants
+    // a fencing token ("#f") from its token.
+    const token = `${newToken()}.${this.ttl}${this.#settings.fencing ? "#f" : ""}`;
     const join = this.fair && blocking && timeout > 0;
     let result: AttemptResult | undefined;
     try {
@@ -259,8 +266,8 @@ export abstract class BaseLock<A extends AcquireOptions = AcquireOptions>
 
   #hold(token: string, result: AttemptResult): void {
     const extend = (ttl: number) => this.#ops.extend(token, ttl);
-    // A hand-off holds the lock for handoffTimeout until its first renewal.
-    const first = result.granted ? Math.min(this.handoffTimeout, this.ttl) : this.ttl;
+    // A hand-off holds the key for `granted` ms until the first renewal.
+    const first = result.granted ?? this.ttl;
     const owner = { name: this.name, extend };
     const lease = new Lease(owner, result.sentAt, this.ttl, this.#settings.autoExtend, first);
     this.#held = { token, lease };

@@ -64,7 +64,7 @@ Options:
                             later (default 10s)
   --fencing                 Pass a fencing token in $REDIS_LOCK_FENCING_TOKEN
   --spin                    Wait by polling (RedisSpinLock) instead of Pub/Sub
-  --fair                    Wait in fair mode: first come, first served
+  --no-fair                 Race for the lock instead of queueing (fair mode is the default)
   -q, --quiet               No status line while waiting, no message when busy
   -h, --help                Show this help
 ${REDIS}

@@ -19,7 +19,7 @@ const FLAGS: readonly FlagSpec[] = [
   { name: "kill-after", kind: "duration" },
   { name: "fencing", kind: "boolean" },
   { name: "spin", kind: "boolean" },
-  { name: "fair", kind: "boolean" },
+  { name: "no-fair", kind: "boolean" },
   { name: "quiet", short: "q", kind: "boolean" },
 ];
 
@@ -40,7 +40,7 @@ const FLAGS: readonly FlagSpec[] = [
  *   killAfter: 10_000,
  *   fencing: false,
  *   spin: false,
- *   fair: false,
+ *   fair: true,
  *   quiet: false,
  * };
  * ```
@@ -64,7 +64,7 @@ export interface RunOptions {
   readonly fencing: boolean;
   /** Wait by polling with `RedisSpinLock` (`--spin`). */
   readonly spin: boolean;
-  /** Wait in fair mode: first come, first served (`--fair`). */
+  /** Wait in fair mode, first come, first served (the default; off with `--no-fair`). */
   readonly fair: boolean;
   /** No status line and no busy message (`--quiet`). */
   readonly quiet: boolean;
@@ -115,7 +115,7 @@ export function parseRunArgs(
     killAfter: ms("kill-after", 10_000, 0),
     fencing: flags.fencing === true,
     spin: flags.spin === true,
-    fair: flags.fair === true,
+    fair: flags["no-fair"] !== true,
     quiet: flags.quiet === true,
   };
 }

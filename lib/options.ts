@@ -45,8 +45,9 @@ export interface LockOptions {
   /**
    * Fair mode: waiters queue in Redis in arrival order, and a release hands
    * the lock straight to the oldest live waiter (first come, first served,
-   * no race after a release). See the README for when to pick it.
-   * @default {false}
+   * no race after a release). `false` keeps the classic race, where every
+   * waiting process retries after a release.
+   * @default {true for RedisLock, false for RedisSpinLock}
    */
   fair?: boolean;
   /**
@@ -109,10 +110,10 @@ export interface AttemptResult {
   /** When the attempt was sent, in `performance.now()` milliseconds. */
   readonly sentAt: number;
   /**
-   * True when the lock came as a fair-mode hand-off message: it is then held
-   * for `handoffTimeout` ms from `sentAt` until the first renewal.
+   * Set when the lock came as a fair-mode hand-off message: how long, in ms
+   * from `sentAt`, the hand-off holds the key until the first renewal.
    */
-  readonly granted?: boolean;
+  readonly granted?: number;
   /** Fair mode, when not acquired: the waiter's place in the queue (0 first, -1 not queued). */
   readonly position?: number;
 }

@@ -61,7 +61,7 @@ export class RedisLock extends BaseLock {
    * @param options See {@linkcode LockOptions}.
    */
   constructor(client: LockClient, name: string, options?: LockOptions) {
-    super(client, name, options);
+    super(client, name, options, { fair: true });
   }
 
   /** Attempts; subscribes; attempts again; sleeps until woken, expiry or the deadline. */

@@ -129,10 +129,10 @@ export class SubscriberManager {
     const waiters = this.#channels.get(channel)?.waiters;
     if (!waiters) return;
     if (!payload.startsWith("grant ")) return waiters[0]?.notify();
-    const [, token, fence] = payload.split(" ");
+    const [, token, fence, lease] = payload.split(" ");
     const waiter = waiters.find((w) => w.token === token);
     if (!waiter) return; // a waiter of another process
-    waiter.grant = { fence: Number(fence), at: now() };
+    waiter.grant = { fence: Number(fence), at: now(), lease: Number(lease) };
     waiter.notify();
   }
 

@@ -194,10 +194,10 @@ test("run --fencing passes the fencing token in REDIS_LOCK_FENCING_TOKEN", async
   });
 });
 
-test("run --fair queues in Redis and is handed the lock on release", async () => {
+test("run queues in Redis (fair mode) and is handed the lock on release", async () => {
   await withSetup(async ({ cli, server }) => {
     await server.command("SET", "lock:{job}", "someone", "PX", "60000");
-    const waiter = cli(["run", "--fair", "--wait", "20s", "job", "--", "sh", "-c", "echo ran"]);
+    const waiter = cli(["run", "--wait", "20s", "job", "--", "sh", "-c", "echo ran"]);
     await until(
       "the run is queued",
       async () => Number(await server.command("ZCARD", "lock:{job}:queue")) === 1,
