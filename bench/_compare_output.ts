@@ -1,0 +1,146 @@
+/**
+ * Where `compare.ts` puts its results: the tables on stdout, and
+ * bench/results/compare.md, compare.json and compare.svg (formatted with
+ * `deno fmt`, so that the repository's `deno fmt --check` stays clean).
+ *
+ * @module
+ */
+
+import type { LockSpec } from "./_compare_locks.ts";
+import {
+  type Facts,
+  type Floor,
+  holdTable,
+  markdown,
+  type RunResult,
+  twoProcessTable,
+} from "./_compare_report.ts";
+import type { CommandOrigins } from "./_compare_requests.ts";
+import { chartSvg } from "./_compare_svg.ts";
+
+/** Everything a results file holds. */
+export interface Outcome {
+  readonly facts: Facts;
+  readonly floor: Floor;
+  readonly locks: readonly LockSpec[];
+  readonly contenders: readonly number[];
+  readonly holds: readonly number[];
+  readonly results: readonly RunResult[];
+  readonly origins: ReadonlyMap<string, CommandOrigins>;
+  readonly scriptOnly: ReadonlySet<string>;
+}
+
+/** Machine facts: `nproc`, the CPU model, Redis's version (from `INFO server`), Deno's. */
+export async function machineFacts(
+  serverInfo: string,
+): Promise<Pick<Facts, "nproc" | "cpu" | "redis" | "deno" | "date">> {
+  const nproc = new TextDecoder().decode((await new Deno.Command("nproc").output()).stdout);
+  const cpuinfo = await Deno.readTextFile("/proc/cpuinfo");
+  return {
+    date: new Date().toISOString(),
+    nproc: Number(nproc),
+    cpu: /model name\s*:\s*(.+)/.exec(cpuinfo)?.[1] ?? "?",
+    redis: /redis_version:(\S+)/.exec(serverInfo)?.[1] ?? "?",
+    deno: Deno.version.deno,
+  };
+}
+
+/** The 1, 5 and 15 minute load averages from `/proc/loadavg`. */
+export async function loadAverage(): Promise<string> {
+  return (await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(" ");
+}
+
+/** Remarks for the report: how requests were counted, and any violation, error or failure. */
+export function notesOf(results: readonly RunResult[], growth: number): string[] {
+  const method = growth > 1
+    ? "Redis counts commands run inside scripts, so requests are `commandstats` calls minus " +
+      "the names each lock runs only inside scripts, learnt per lock under MONITOR"
+    : "requests are `total_commands_processed`";
+  const notes = [
+    `Request counting: one EVAL running SET and GET grew \`total_commands_processed\` by ` +
+    `${growth}: ${method} (see bench/_compare_requests.ts).`,
+    "A 0 ms hold releases in the same tick as the acquisition: the in-process counter cannot " +
+    "see an overlap there, so exclusion in those runs is checked by the time intervals.",
+  ];
+  for (const r of results) {
+    const where = `${r.label}, N=${r.contenders}, hold ${r.holdMs} ms, ${r.processes} proc`;
+    if (r.overlaps + r.intervalOverlaps > 0) {
+      notes.push(`**Exclusion violated** in ${where}: ${r.overlaps} + ${r.intervalOverlaps}.`);
+    }
+    if (r.errors > 0) notes.push(`${where}: ${r.errors} errors, e.g. \`${r.errorSample}\`.`);
+    if (r.failed > r.acquisitions / 10) {
+      notes.push(`${where}: ${r.failed} failed attempts for ${r.acquisitions} acquisitions.`);
+    }
+  }
+  return notes;
+}
+
+/** Prints the tables and notes. */
+export function printTables(outcome: Outcome, notes: readonly string[]): void {
+  for (const h of outcome.holds) {
+    console.log(`\n## ${h} ms hold\n\n${holdTable(outcome.results, h)}`);
+  }
+  if (outcome.results.some((r) => r.processes === 2)) {
+    console.log(
+      `\n## 32 contenders over 2 processes, 0 ms hold\n\n${twoProcessTable(outcome.results)}`,
+    );
+  }
+  console.log("");
+  for (const note of notes) console.log(`- ${note}`);
+}
+
+function chart(outcome: Outcome): string {
+  const { results, contenders, locks } = outcome;
+  const series = (pick: (r: RunResult) => number) =>
+    locks.map((s) =>
+      contenders.map((n) => {
+        const r = results.find((r) =>
+          r.lock === s.id && r.contenders === n && r.holdMs === 0 && r.processes === 1
+        );
+        return r ? pick(r) : NaN;
+      })
+    );
+  return chartSvg({
+    title: `Contention on one lock, 0 ms hold, ${outcome.facts.seconds} s per run (1 process)`,
+    xLabel: "contenders",
+    xs: contenders,
+    series: locks.map((s) => s.label),
+    panels: [
+      {
+        title: "Throughput",
+        yLabel: "acquisitions/s (log)",
+        values: series((r) => r.acqPerSec),
+        reference: { value: outcome.floor.opsPerSec, label: "PING round trips/s (floor)" },
+      },
+      { title: "Wait p99", yLabel: "ms (log)", values: series((r) => r.waitP99) },
+    ],
+  });
+}
+
+/** Writes compare.md, compare.json and compare.svg into `dir`, then formats them. */
+export async function writeOutputs(
+  dir: URL,
+  outcome: Outcome,
+  notes: readonly string[],
+): Promise<void> {
+  await Deno.mkdir(dir, { recursive: true });
+  const { facts, floor, locks, results } = outcome;
+  const md = new URL("compare.md", dir);
+  const json = new URL("compare.json", dir);
+  const svg = new URL("compare.svg", dir);
+  await Deno.writeTextFile(md, markdown(facts, floor, locks, results, notes));
+  const counting = {
+    scriptGrowth: facts.scriptGrowth,
+    origins: Object.fromEntries(outcome.origins),
+    scriptOnly: [...outcome.scriptOnly],
+  };
+  const data = { facts, floor, counting, locks: locks.map(({ open: _, ...s }) => s), results };
+  await Deno.writeTextFile(json, JSON.stringify(data, null, 2) + "\n");
+  await Deno.writeTextFile(svg, chart(outcome));
+  const files = [md, json, svg].map((u) => u.pathname);
+  const fmt = await new Deno.Command(Deno.execPath(), {
+    args: ["fmt", "--quiet", ...files],
+    cwd: new URL("..", import.meta.url).pathname,
+  }).output();
+  if (!fmt.success) console.error(`deno fmt failed: ${new TextDecoder().decode(fmt.stderr)}`);
+}
