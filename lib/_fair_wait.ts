@@ -26,22 +26,23 @@ export async function waitFair(
   const { attempt, deadline, signal, channel } = request;
   const manager = SubscriberManager.for(request.driver);
   const waiter = new Waiter(request.token);
-  // Already subscribed for another local waiter: then the first attempt
-  // already comes after the subscription, and one round trip is saved.
-  const live = manager.isLive(channel);
-  const joined = live ? manager.join(channel, waiter) : undefined;
+  // Every attempt that can queue the waiter comes after its subscription is
+  // confirmed, so a hand-off is never missed. The subscription comes first
+  // when the channel is already subscribed (free) or this lock was contended
+  // here a moment ago (it will likely wait: the attempt then costs one
+  // request, not two); otherwise the first attempt may just take the lock.
+  let subscribed = manager.isLive(channel) || manager.recentlyJoined(channel)
+    ? manager.join(channel, waiter)
+    : undefined;
   let result: AttemptResult | undefined;
   try {
+    if (subscribed) await waiter.until(subscribed, deadline - now(), signal);
     result = await attempt();
     if (result.acquired || now() >= deadline) return result;
-    if (!joined) {
-      // Queued in Redis, then subscribed (and confirmed). First in line, the
-      // waiter attempts again at once: a hand-off made in between would
-      // otherwise be found only at its next refresh. Further back, a hand-off
-      // must first serve those ahead, and the refresh bounds the rare case.
-      const subscribed = manager.join(channel, waiter);
+    if (!subscribed) {
+      subscribed = manager.join(channel, waiter);
       await waiter.until(subscribed, deadline - now(), signal);
-      if ((result.position ?? 0) <= 0) result = await attempt();
+      result = await attempt();
     }
     for (;;) {
       const grant = waiter.grant;

@@ -60,8 +60,7 @@ export class LockOps {
       ])
       : await this.#eval(ACQUIRE, [key, fence], args);
     if (!Array.isArray(reply)) throw new TypeError(`Unexpected Redis reply: ${String(reply)}`);
-    const position = reply.length > 2 ? toInt(reply[2]) : undefined;
-    return { acquired: toInt(reply[0]) === 1, value: toInt(reply[1]), sentAt, position };
+    return { acquired: toInt(reply[0]) === 1, value: toInt(reply[1]), sentAt };
   }
 
   /** Releases, or leaves the fair queue; true when `token` owned the lock (then handed on). */

@@ -56,9 +56,8 @@ end
  * (or stay in) the queue and refresh this waiter's liveness deadline.
  * KEYS: lock key, fencing counter, queue, alive.
  * ARGV: token, ttl (ms), fencing ("1"/"0"), liveness (ms), join ("1"/"0").
- * Reply: `{1, fencingToken or 0}` when held, `{0, pttl, position}` when not
- * (pttl is -2 when the lock is free but promised to an earlier waiter;
- * position is the waiter's place in the queue, 0 first, -1 not queued).
+ * Reply: `{1, fencingToken or 0}` when held, `{0, pttl}` when not (pttl is
+ * -2 when the lock is free but promised to an earlier waiter).
  */
 export const FAIR_ACQUIRE: Script = {
   name: "fair_acquire",
@@ -88,7 +87,7 @@ if ARGV[5] == '1' then
   end
   redis.call('ZADD', KEYS[4], now + tonumber(ARGV[4]), ARGV[1])
 end
-return {0, redis.call('PTTL', KEYS[1]), redis.call('ZRANK', KEYS[3], ARGV[1]) or -1}`,
+return {0, redis.call('PTTL', KEYS[1])}`,
 };
 
 /**
@@ -163,7 +162,8 @@ export const LOCKED: Script = {
 };
 
 /**
- * A lock's state in one read (for `redis-lock status`). KEYS: lock key, fencing counter. ARGV: channel.
+ * A lock's state in one read (for `redis-lock status`). KEYS: lock key,
+ * fencing counter. ARGV: channel, `NUMSUB` (or `SHARDNUMSUB` when sharded).
  * Reply: `{pttl, subscribers, fence}`: the key's PTTL (-2 when free, -1
  * without TTL), the channel's subscriber count (`PUBSUB NUMSUB`), and the
  * fencing counter as a string ("" when never set).
@@ -172,7 +172,7 @@ export const STATUS: Script = {
   name: "cli_status",
   source: `
 local fence = redis.call('GET', KEYS[2]) or ''
-local subscribers = redis.call('PUBSUB', 'NUMSUB', ARGV[1])[2]
+local subscribers = redis.call('PUBSUB', ARGV[2], ARGV[1])[2]
 return {redis.call('PTTL', KEYS[1]), subscribers, fence}`,
 };
 

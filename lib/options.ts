@@ -114,8 +114,6 @@ export interface AttemptResult {
    * from `sentAt`, the hand-off holds the key until the first renewal.
    */
   readonly granted?: number;
-  /** Fair mode, when not acquired: the waiter's place in the queue (0 first, -1 not queued). */
-  readonly position?: number;
 }
 
 /**

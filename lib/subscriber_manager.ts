@@ -22,6 +22,10 @@ interface Channel {
 
 const managers = new WeakMap<RedisDriver, SubscriberManager>();
 
+/** How long a lock counts as contended after a waiter joined its channel, in ms. */
+export const RECENT_MS = 2_000;
+const MAX_RECENT = 10_000; // names remembered at most (the memory is a hint)
+
 /**
  * Shares one Pub/Sub connection among all waiters of a driver.
  *
@@ -39,6 +43,7 @@ export class SubscriberManager {
   readonly #driver: RedisDriver;
   readonly #channels = new Map<string, Channel>();
   readonly #live = new Set<string>();
+  readonly #joined = new Map<string, number>();
   #connection: Promise<RedisSubscriber> | undefined;
   #connections = 0;
 
@@ -92,12 +97,26 @@ export class SubscriberManager {
       });
     }
     entry.waiters.push(waiter);
+    if (this.#joined.size >= MAX_RECENT) this.#joined.clear();
+    this.#joined.set(channel, now());
     return entry.ready;
   }
 
   /** Whether `channel` is subscribed, confirmed, with waiters (joining it costs nothing). */
   isLive(channel: string): boolean {
     return this.#live.has(channel);
+  }
+
+  /**
+   * Whether a waiter joined `channel` within the last {@linkcode RECENT_MS}:
+   * the lock is contended here, so the next waiter subscribes first.
+   */
+  recentlyJoined(channel: string): boolean {
+    const at = this.#joined.get(channel);
+    if (at === undefined) return false;
+    if (now() - at < RECENT_MS) return true;
+    this.#joined.delete(channel);
+    return false;
   }
 
   /** Whether `waiter` is the oldest waiter of `channel`. */
