@@ -9,11 +9,17 @@ import type { RedisDriver } from "./driver.ts";
 import { showValue } from "./_format.ts";
 import { type BunRedisClient, bunRedisDriver, isBunRedisClient } from "./bun_redis.ts";
 import { type IoRedisClient, ioRedisDriver, isIoRedisClient } from "./ioredis.ts";
+import { type IoRedisCluster, ioRedisClusterDriver, isIoRedisCluster } from "./ioredis_cluster.ts";
 import { isNodeRedisClient, type NodeRedisClient, nodeRedisDriver } from "./node_redis.ts";
+import {
+  isNodeRedisCluster,
+  type NodeRedisCluster,
+  nodeRedisClusterDriver,
+} from "./node_redis_cluster.ts";
 
 /**
- * What a lock accepts as its client: a node-redis, ioredis or Bun client, or
- * a driver.
+ * What a lock accepts as its client: a node-redis client or cluster, an
+ * ioredis client or cluster, a Bun client, or a driver.
  *
  * @example
  * ```ts
@@ -23,9 +29,18 @@ import { isNodeRedisClient, type NodeRedisClient, nodeRedisDriver } from "./node
  * const client: LockClient = createClient();
  * ```
  */
-export type LockClient = NodeRedisClient | IoRedisClient | BunRedisClient | RedisDriver;
+export type LockClient =
+  | NodeRedisClient
+  | NodeRedisCluster
+  | IoRedisClient
+  | IoRedisCluster
+  | BunRedisClient
+  | RedisDriver;
 
+// A cluster client also fits its library's single-node shape: clusters first.
 const ADAPTERS = [
+  [isNodeRedisCluster, nodeRedisClusterDriver],
+  [isIoRedisCluster, ioRedisClusterDriver],
   [isNodeRedisClient, nodeRedisDriver],
   [isIoRedisClient, ioRedisDriver],
   [isBunRedisClient, bunRedisDriver],
@@ -53,8 +68,9 @@ export function resolveDriver(client: unknown): RedisDriver {
     }
   }
   throw new TypeError(
-    "client must be a node-redis client (createClient() from npm:redis), an ioredis client " +
-      '(new Redis() from npm:ioredis), a Bun RedisClient (from "bun") or a RedisDriver, ' +
+    "client must be a node-redis client or cluster (createClient() or createCluster() from " +
+      "npm:redis), an ioredis client or cluster (new Redis() or new Cluster() from npm:ioredis), " +
+      'a Bun RedisClient (from "bun") or a RedisDriver, ' +
       `got ${showValue(client)}`,
   );
 }

@@ -65,7 +65,7 @@ export abstract class BaseLock<A extends AcquireOptions = AcquireOptions>
 
   /**
    * Creates a lock handle; nothing is sent to Redis until it is used.
-   * @param client A node-redis client, or any {@linkcode RedisDriver}.
+   * @param client A node-redis, ioredis or Bun client (or cluster client), or a {@linkcode RedisDriver}.
    * @param name The lock's name: any non-empty string.
    * @param options See {@linkcode LockOptions}.
    * @param defaults Defaults a subclass sets differently (RedisLock: `fair: true`).

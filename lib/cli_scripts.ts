@@ -68,7 +68,8 @@ export interface LockStatus {
  */
 export async function readStatus(driver: RedisDriver, name: string): Promise<LockStatus> {
   const keys = lockKeys(name);
-  const reply = await runScript(driver, STATUS, [keys.key, keys.fence], [keys.channel]);
+  const numsub = driver.sharded ? "SHARDNUMSUB" : "NUMSUB";
+  const reply = await runScript(driver, STATUS, [keys.key, keys.fence], [keys.channel, numsub]);
   if (!Array.isArray(reply) || reply.length !== 3) {
     throw new TypeError(`Unexpected Redis reply: ${String(reply)}`);
   }

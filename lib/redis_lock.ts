@@ -56,7 +56,7 @@ export const RECHECK_INTERVAL_MS = 2_000;
 export class RedisLock extends BaseLock {
   /**
    * Creates a lock handle; nothing is sent to Redis until it is used.
-   * @param client A node-redis client (`createClient()` from `npm:redis`), or a {@linkcode RedisDriver}.
+   * @param client A node-redis, ioredis or Bun client (or cluster client), or a {@linkcode RedisDriver}.
    * @param name The lock's name: any non-empty string.
    * @param options See {@linkcode LockOptions}.
    */

@@ -32,6 +32,8 @@ const RUNTIMES = {
         "lib/node_redis.ts",
         "lib/ioredis.ts",
         "lib/bun_redis.ts",
+        "lib/node_redis_cluster.ts",
+        "lib/ioredis_cluster.ts",
         "lib/cli.ts",
       ],
       [bin("deno"), "publish", "--dry-run", "--allow-dirty"],

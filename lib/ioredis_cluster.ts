@@ -1,0 +1,232 @@
+/**
+ * Adapter for an ioredis `Cluster` (`npm:ioredis`, v5 and v6). You rarely
+ * need it directly: `new RedisLock(cluster, name)` recognises a cluster and
+ * uses this adapter.
+ *
+ * Scripts are sent with `cluster.call()`, which routes `EVALSHA` and `EVAL`
+ * by their first key and follows `MOVED` and `ASK`. All keys and the channel
+ * of a lock share one hash tag, so no script spans two slots. Wake-ups use
+ * sharded Pub/Sub (`SSUBSCRIBE`; releases `SPUBLISH` on the slot's own shard)
+ * when the cluster was created with `shardedSubscribers: true` and the
+ * servers have it (Redis 7: asked once, with `COMMAND INFO SPUBLISH`), and
+ * plain Pub/Sub otherwise.
+ *
+ * ioredis subscribes again when it rebuilds its sharded subscribers after a
+ * topology change it noticed (a node that died, or a `MOVED` reply to a later
+ * command). But at a `CLUSTER FAILOVER` Redis drops the sharded subscriptions
+ * of the slots that moved at once, and ioredis only reports a "Command queue
+ * state error" node error (checked on 5.9.2): until then, waiters would hear
+ * of releases only at their next re-check. So after any node error, and
+ * after ioredis rebuilt its subscribers, this adapter unsubscribes and
+ * subscribes its channels again, waits for the confirmations, and tells
+ * waiters to retry.
+ *
+ * @module
+ */
+
+import type { RedisDriver, RedisSubscriber, SubscriberEvents } from "./driver.ts";
+import { unrefTimer } from "./_runtime.ts";
+
+// The driver types, so that this entry point's documentation is complete on its own.
+export type { RedisDriver, RedisSubscriber, SubscriberEvents } from "./driver.ts";
+
+/**
+ * An ioredis event listener.
+ *
+ * @example
+ * ```ts
+ * import type { IoRedisClusterListener } from "@x/redis-lock/ioredis-cluster";
+ *
+ * const log: IoRedisClusterListener = (...args) => console.log(args);
+ * ```
+ */
+// deno-lint-ignore no-explicit-any
+export type IoRedisClusterListener = (...args: any[]) => void;
+
+/**
+ * The part of an ioredis `Cluster` the adapter uses.
+ *
+ * @example Any ioredis cluster fits
+ * ```ts
+ * import type { IoRedisCluster } from "@x/redis-lock/ioredis-cluster";
+ * import { Cluster } from "npm:ioredis@^5";
+ *
+ * const cluster: IoRedisCluster = new Cluster([{ host: "127.0.0.1", port: 7000 }], {
+ *   shardedSubscribers: true,
+ *   lazyConnect: true,
+ * });
+ * ```
+ */
+export interface IoRedisCluster {
+  /** Sends a raw command, routed by its keys. */
+  call(command: string, ...args: string[]): Promise<unknown>;
+  /** Sharded-subscribes; resolves once confirmed. */
+  ssubscribe(channel: string): Promise<unknown>;
+  /** Sharded-unsubscribes; resolves once confirmed. */
+  sunsubscribe(channel: string): Promise<unknown>;
+  /** Subscribes (plain Pub/Sub); resolves once confirmed. */
+  subscribe(channel: string): Promise<unknown>;
+  /** Unsubscribes (plain Pub/Sub); resolves once confirmed. */
+  unsubscribe(channel: string): Promise<unknown>;
+  /** Adds an event listener. */
+  on(event: string, listener: IoRedisClusterListener): unknown;
+  /** Removes an event listener. */
+  off(event: string, listener: IoRedisClusterListener): unknown;
+  /** `true` on a `Cluster`. */
+  readonly isCluster: boolean;
+  /** The cluster's options; `shardedSubscribers` must be on for sharded Pub/Sub. */
+  readonly options: { readonly shardedSubscribers?: boolean };
+}
+
+/**
+ * Tells whether `client` looks like an ioredis `Cluster`.
+ *
+ * @example
+ * ```ts
+ * import { isIoRedisCluster } from "@x/redis-lock/ioredis-cluster";
+ *
+ * console.log(isIoRedisCluster({})); // false
+ * ```
+ */
+export function isIoRedisCluster(client: unknown): client is IoRedisCluster {
+  const c = client as Partial<Record<keyof IoRedisCluster, unknown>> | null;
+  return typeof c === "object" && c !== null && c.isCluster === true &&
+    typeof c.call === "function" && typeof c.ssubscribe === "function" &&
+    typeof c.options === "object" && c.options !== null;
+}
+
+/**
+ * A {@linkcode RedisDriver} over an ioredis `Cluster`. The subscriptions
+ * live on the cluster's own subscriber connections, so they end when the
+ * cluster is closed. Create the cluster with `shardedSubscribers: true` to
+ * get sharded Pub/Sub.
+ *
+ * @example Passing a driver explicitly
+ * ```ts
+ * import { RedisLock } from "@x/redis-lock";
+ * import { ioRedisClusterDriver } from "@x/redis-lock/ioredis-cluster";
+ * import { Cluster } from "npm:ioredis@^5";
+ *
+ * const cluster = new Cluster([{ host: "127.0.0.1", port: 7000 }], { shardedSubscribers: true });
+ * const lock = new RedisLock(ioRedisClusterDriver(cluster), "jobs:nightly");
+ * ```
+ */
+export function ioRedisClusterDriver(cluster: IoRedisCluster): RedisDriver {
+  // Redis 7 until asked: a script that runs before the answer (a release is
+  // always preceded by an acquire, which waits for it) publishes as Redis 7 would.
+  let sharded = cluster.options.shardedSubscribers === true;
+  let detecting: Promise<boolean> | undefined;
+  const detect = () =>
+    detecting ??= hasShardedPubSub(cluster).then((yes) => sharded = yes, (err) => {
+      detecting = undefined; // asked again next time
+      throw err;
+    });
+  const run = async (args: string[]) => {
+    await detect();
+    return await cluster.call(args[0], ...args.slice(1));
+  };
+  return {
+    evalsha: (sha, keys, args) => run(["EVALSHA", sha, `${keys.length}`, ...keys, ...args]),
+    eval: (source, keys, args) => run(["EVAL", source, `${keys.length}`, ...keys, ...args]),
+    createSubscriber: async (events) => openSubscriber(cluster, await detect(), events),
+    get sharded() {
+      return sharded;
+    },
+  };
+}
+
+/** Whether sharded Pub/Sub is on and the servers know SPUBLISH (an error reply means no). */
+async function hasShardedPubSub(cluster: IoRedisCluster): Promise<boolean> {
+  if (cluster.options.shardedSubscribers !== true) return false;
+  try {
+    const reply = await cluster.call("COMMAND", "INFO", "SPUBLISH");
+    return Array.isArray(reply) && reply[0] != null;
+  } catch (err) {
+    if (/^(ERR|NOPERM)\b/.test((err as Error)?.message ?? "")) return false;
+    throw err;
+  }
+}
+
+const CONFIRM_MS = 2_000;
+const SETTLE_MS = 100;
+const RETRY_MS = 1_000;
+const TOPOLOGY_EVENTS = ["nodeError", "subscribersReady", "-node"];
+
+/** Settles like `op`, or rejects when it has not within `ms`. */
+function within(op: Promise<unknown>, ms: number): Promise<unknown> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise((_, reject) => {
+    timer = unrefTimer(setTimeout(() => reject(new Error(`no reply within ${ms} ms`)), ms));
+  });
+  return Promise.race([op, late]).finally(() => clearTimeout(timer));
+}
+
+function openSubscriber(
+  cluster: IoRedisCluster,
+  sharded: boolean,
+  events: SubscriberEvents,
+): RedisSubscriber {
+  const add = (channel: string) =>
+    within(sharded ? cluster.ssubscribe(channel) : cluster.subscribe(channel), CONFIRM_MS);
+  const remove = (channel: string) =>
+    within(sharded ? cluster.sunsubscribe(channel) : cluster.unsubscribe(channel), CONFIRM_MS);
+  const onMessage = (channel: unknown, message: unknown) =>
+    events.message(`${channel}`, `${message}`);
+  const channels = new Set<string>();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let running = false;
+  let again = false;
+  let closed = false;
+  const schedule = (ms: number) => {
+    clearTimeout(timer);
+    timer = unrefTimer(setTimeout(resync, ms));
+  };
+  // Unsubscribe and subscribe again, confirmed (a channel ioredis still
+  // counts as subscribed would otherwise not be sent again).
+  const redo = async (channel: string) => {
+    await remove(channel).catch(() => {});
+    if (channels.has(channel)) await add(channel);
+    if (!channels.has(channel)) await remove(channel); // left meanwhile
+  };
+  async function resync(): Promise<void> {
+    if (closed || channels.size === 0) return;
+    if (running) return void (again = true);
+    running = true;
+    again = false;
+    const ok = await Promise.all([...channels].map(redo)).then(() => true, () => false);
+    running = false;
+    if (closed) return;
+    if (ok) events.resubscribed();
+    if (!ok || again) schedule(ok ? SETTLE_MS : RETRY_MS);
+  }
+  const onTopology = () => schedule(SETTLE_MS);
+  const close = (ended?: unknown) => {
+    if (closed) return Promise.resolve();
+    closed = true;
+    clearTimeout(timer);
+    cluster.off(sharded ? "smessage" : "message", onMessage);
+    for (const event of TOPOLOGY_EVENTS) cluster.off(event, onTopology);
+    cluster.off("end", onEnd);
+    const left = ended === true ? [] : [...channels];
+    channels.clear();
+    events.closed();
+    return Promise.allSettled(left.map(remove)).then(() => {});
+  };
+  const onEnd = () => void close(true); // the cluster was closed
+  cluster.on(sharded ? "smessage" : "message", onMessage);
+  for (const event of TOPOLOGY_EVENTS) cluster.on(event, onTopology);
+  cluster.on("end", onEnd);
+  return {
+    subscribe: async (channel) => {
+      channels.add(channel);
+      // A stale slot map can leave the first SSUBSCRIBE unanswered (ioredis
+      // swallows its MOVED and refreshes); the second goes where it should.
+      await add(channel).catch(() => add(channel));
+    },
+    unsubscribe: async (channel) => {
+      channels.delete(channel);
+      await remove(channel);
+    },
+    close: () => close(),
+  };
+}

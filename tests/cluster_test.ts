@@ -1,0 +1,546 @@
+import { after, test } from "node:test";
+import { EventEmitter } from "node:events";
+import assert from "node:assert/strict";
+import { createClient, createCluster } from "redis";
+import { Cluster, Redis } from "ioredis";
+import { type LockClient, RedisLock, RedisSpinLock, type SubscriberEvents } from "../mod.ts";
+import { type IoRedisCluster, ioRedisClusterDriver } from "../lib/ioredis_cluster.ts";
+import { type NodeRedisCluster, nodeRedisClusterDriver } from "../lib/node_redis_cluster.ts";
+import { resolveDriver } from "../lib/_resolve.ts";
+import { lockKeys } from "../lib/_keys.ts";
+import {
+  CLUSTER_KINDS,
+  type ClusterKind,
+  IOREDIS_PLAIN,
+  type RedisCluster,
+  startCluster,
+} from "./_cluster.ts";
+import type { Reply } from "./_redis.ts";
+
+// One cluster for the whole file, started by the first test that needs it.
+let shared: Promise<RedisCluster> | undefined;
+const cluster = () => shared ??= startCluster();
+after(async () => await (await shared?.catch(() => undefined))?.stop());
+
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Env {
+  readonly cluster: RedisCluster;
+  /** A lock name of this test and client kind only. */
+  readonly name: string;
+  /** A new connected cluster client of the kind under test, closed after the test. */
+  client(): Promise<LockClient>;
+}
+
+const kinds = (...names: string[]) => CLUSTER_KINDS.filter((k) => names.includes(k.name));
+/** The clients of the failover tests: node-redis v5 only where it survives (see the README). */
+const FAILOVER_KINDS = kinds(
+  "node-redis v6 cluster",
+  "node-redis v5 cluster",
+  "ioredis v5 cluster",
+);
+const KILL_KINDS = kinds("node-redis v6 cluster", "ioredis v5 cluster");
+
+function eachKind(
+  title: string,
+  fn: (env: Env) => Promise<void>,
+  kinds: readonly ClusterKind[] = CLUSTER_KINDS,
+  timeout = 30_000,
+): void {
+  for (const kind of kinds) {
+    test(`${kind.name}: ${title}`, { timeout }, async () => {
+      const closers: Array<() => Promise<void>> = [];
+      const env: Env = {
+        cluster: await cluster(),
+        name: `${title.split(" ").slice(0, 3).join("-")}:${kind.name}`,
+        async client() {
+          const { client, close } = await kind.connect(env.cluster);
+          closers.push(close);
+          return client;
+        },
+      };
+      try {
+        await fn(env);
+      } finally {
+        await Promise.allSettled(closers.map((close) => close()));
+      }
+    });
+  }
+}
+
+/** Polls `check` until it is true; fails after `ms`. */
+async function until(check: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`still false after ${ms} ms: ${check}`);
+    await delay(10);
+  }
+}
+
+/** Subscribers of `channel` over all live nodes: sharded (`SHARDNUMSUB`) or plain (`NUMSUB`). */
+async function subscribers(c: RedisCluster, channel: string, sharded = true): Promise<number> {
+  let n = 0;
+  for (const node of c.nodes.filter((node) => node.alive)) {
+    const reply = await node.command("PUBSUB", sharded ? "SHARDNUMSUB" : "NUMSUB", channel);
+    n += Number((reply as Reply[])[1]);
+  }
+  return n;
+}
+
+/** Runs a command on the master that owns `key` now. */
+async function onOwner(c: RedisCluster, key: string, ...args: string[]): Promise<Reply> {
+  return await c.node(await c.masterOf(await c.keyslot(key))).command(...args);
+}
+
+/** A holder on client `a` releases; the gap in ms until a subscribed waiter on `b` has the lock. */
+async function wakeGap(
+  c: RedisCluster,
+  a: LockClient,
+  b: LockClient,
+  name: string,
+  sharded = true,
+) {
+  const holder = new RedisLock(a, name);
+  const waiter = new RedisLock(b, name);
+  await holder.lock();
+  const acquired = waiter.acquire({ blockingTimeout: 10_000 });
+  await until(async () => await subscribers(c, lockKeys(name).channel, sharded) > 0);
+  const releasedAt = performance.now();
+  await holder.release();
+  assert.equal(await acquired, true);
+  const gap = performance.now() - releasedAt;
+  await waiter.release();
+  return gap;
+}
+
+test("a cluster client resolves to its cluster adapter, a single-node client does not", () => {
+  const url = "redis://127.0.0.1:1";
+  const clusters = [
+    createCluster({ rootNodes: [{ url }] }),
+    new Cluster([{ host: "127.0.0.1", port: 1 }], { lazyConnect: true }),
+  ];
+  for (const client of clusters) {
+    assert.ok("sharded" in resolveDriver(client as unknown as LockClient));
+  }
+  const single = [createClient({ url }), new Redis({ port: 1, lazyConnect: true })];
+  for (const client of single) {
+    assert.equal("sharded" in resolveDriver(client as unknown as LockClient), false);
+  }
+});
+
+/** A stand-in cluster client that records commands; `reply` answers them. */
+class FakeCluster extends EventEmitter {
+  readonly masters = [];
+  readonly isCluster = true;
+  readonly calls: string[] = [];
+  constructor(
+    readonly options: { shardedSubscribers?: boolean },
+    readonly reply: (args: string[]) => Promise<unknown> = () => Promise.resolve([null]),
+  ) {
+    super();
+  }
+  #record(...args: string[]): Promise<unknown> {
+    this.calls.push(args.join(" "));
+    return this.reply(args);
+  }
+  sendCommand = (_key: string | undefined, _ro: boolean | undefined, args: string[]) =>
+    this.#record(...args);
+  call = (command: string, ...args: string[]) => this.#record(command, ...args);
+  sSubscribe = (channel: string) => this.#record("SSUBSCRIBE", channel);
+  sUnsubscribe = (channel: string) => this.#record("SUNSUBSCRIBE", channel);
+  ssubscribe = this.sSubscribe;
+  sunsubscribe = this.sUnsubscribe;
+  subscribe = (channel: string) => this.#record("SUBSCRIBE", channel);
+  unsubscribe = (channel: string) => this.#record("UNSUBSCRIBE", channel);
+}
+
+const SPUBLISH_INFO = [["spublish", 3, ["pubsub"], 1, 1, 1]];
+
+function recorder() {
+  const seen: string[] = [];
+  const events: SubscriberEvents = {
+    message: (channel, payload) => seen.push(`message ${channel} ${payload}`),
+    resubscribed: () => seen.push("resubscribed"),
+    closed: () => seen.push("closed"),
+  };
+  return { seen, events };
+}
+
+for (
+  const [label, adapt] of [
+    ["node-redis", (c: FakeCluster) => nodeRedisClusterDriver(c as unknown as NodeRedisCluster)],
+    ["ioredis", (c: FakeCluster) => ioRedisClusterDriver(c as unknown as IoRedisCluster)],
+  ] as const
+) {
+  test(`${label} cluster adapter: sharded Pub/Sub only where the server knows SPUBLISH`, async () => {
+    const old = new FakeCluster(
+      { shardedSubscribers: true },
+      (args) => Promise.resolve(args[0] === "COMMAND" ? [null] : "OK"),
+    );
+    const driver = adapt(old);
+    await driver.evalsha("sha", ["lock:{a}"], []);
+    assert.equal(driver.sharded, false);
+    const sub = await driver.createSubscriber(recorder().events);
+    await sub.subscribe("lock:{a}:wake");
+    assert.deepEqual(old.calls, [
+      "COMMAND INFO SPUBLISH",
+      "EVALSHA sha 1 lock:{a}",
+      "SUBSCRIBE lock:{a}:wake",
+    ]);
+
+    const refused = adapt(
+      new FakeCluster(
+        { shardedSubscribers: true },
+        (args) =>
+          args[0] === "COMMAND"
+            ? Promise.reject(new Error("NOPERM this user has no permissions to run 'command'"))
+            : Promise.resolve("OK"),
+      ),
+    );
+    await refused.eval("return 1", ["k"], []);
+    assert.equal(refused.sharded, false);
+
+    let down = true;
+    const flaky = new FakeCluster(
+      { shardedSubscribers: true },
+      (args) =>
+        down
+          ? Promise.reject(new Error("connection lost"))
+          : Promise.resolve(args[0] === "COMMAND" ? SPUBLISH_INFO : "OK"),
+    );
+    const retried = adapt(flaky);
+    await assert.rejects(retried.evalsha("sha", ["k"], []), /connection lost/);
+    down = false;
+    await retried.evalsha("sha", ["k"], []);
+    assert.equal(retried.sharded, true);
+    assert.equal(flaky.calls.filter((c) => c.startsWith("COMMAND")).length, 2, "asked again");
+  });
+}
+
+test("ioredis cluster adapter: without shardedSubscribers it never asks and uses plain Pub/Sub", async () => {
+  const fake = new FakeCluster({}, () => Promise.resolve(SPUBLISH_INFO));
+  const driver = ioRedisClusterDriver(fake as unknown as IoRedisCluster);
+  assert.equal(driver.sharded, false);
+  await (await driver.createSubscriber(recorder().events)).subscribe("c");
+  assert.deepEqual(fake.calls, ["SUBSCRIBE c"]);
+});
+
+test("ioredis cluster adapter: after a node error it subscribes again, confirmed, then waiters retry", async () => {
+  const fake = new FakeCluster({ shardedSubscribers: true }, () => Promise.resolve(SPUBLISH_INFO));
+  const { seen, events } = recorder();
+  const sub = await ioRedisClusterDriver(fake as unknown as IoRedisCluster).createSubscriber(
+    events,
+  );
+  await sub.subscribe("a");
+  fake.emit("smessage", "a", "released");
+  // What ioredis 5.9 reports when Redis drops a sharded subscription at a failover:
+  fake.emit("nodeError", new Error("Command queue state error. Last reply: sunsubscribe,a,0"));
+  await until(() => seen.includes("resubscribed"), 2_000);
+  assert.deepEqual(fake.calls.slice(-3), ["SSUBSCRIBE a", "SUNSUBSCRIBE a", "SSUBSCRIBE a"]);
+  assert.deepEqual(seen, ["message a released", "resubscribed"]);
+  fake.emit("end");
+  assert.deepEqual(seen.at(-1), "closed");
+});
+
+test("ioredis cluster adapter: an SSUBSCRIBE left unanswered (a swallowed MOVED) is sent again", async () => {
+  let answered = 0;
+  const fake = new FakeCluster(
+    { shardedSubscribers: true },
+    (args) =>
+      args[0] === "SSUBSCRIBE" && answered++ === 0
+        ? new Promise(() => {})
+        : Promise.resolve(SPUBLISH_INFO),
+  );
+  const sub = await ioRedisClusterDriver(fake as unknown as IoRedisCluster).createSubscriber(
+    recorder().events,
+  );
+  const alive = setInterval(() => {}, 1_000); // a real client's socket keeps the process up
+  try {
+    await sub.subscribe("a");
+  } finally {
+    clearInterval(alive);
+  }
+  assert.deepEqual(fake.calls.slice(-2), ["SSUBSCRIBE a", "SSUBSCRIBE a"]);
+});
+
+test("node-redis cluster adapter: when a node connection becomes ready it subscribes again, then waiters retry", async () => {
+  const fake = new FakeCluster({}, () => Promise.resolve(SPUBLISH_INFO));
+  const { seen, events } = recorder();
+  const driver = nodeRedisClusterDriver(fake as unknown as NodeRedisCluster);
+  const sub = await driver.createSubscriber(events);
+  fake.emit("node-ready"); // nothing subscribed: nothing to do
+  await delay(200);
+  await sub.subscribe("a");
+  fake.emit("node-ready");
+  await until(() => seen.includes("resubscribed"), 2_000);
+  // node-redis v5 drops a sharded subscription at a failover; v6 keeps it (then a no-op).
+  assert.deepEqual(fake.calls, ["COMMAND INFO SPUBLISH", "SSUBSCRIBE a", "SSUBSCRIBE a"]);
+  fake.emit("disconnect"); // the cluster client was closed
+  assert.deepEqual(seen, ["resubscribed", "closed"]);
+});
+
+test("every key and the channel of a lock share one slot on the cluster, for hostile names", async () => {
+  const c = await cluster();
+  const names = ["{", "}", "{}", "}{", "{a}", "a{b}c", "{{x}}", "x}y{z", "%7B", "%", "*", " { } "];
+  names.push("a\nb", "ключ{}", "a\u0000{b}", "{".repeat(300), "lock:{x}:wake");
+  const slots = new Set<number>();
+  for (const name of names) {
+    const { key, fence, queue, alive, channel } = lockKeys(name);
+    const got = await Promise.all([key, fence, queue, alive, channel].map((k) => c.keyslot(k)));
+    assert.equal(new Set(got).size, 1, `${JSON.stringify(name)}: slots ${got}`);
+    slots.add(got[0]);
+  }
+  assert.ok(slots.size > names.length / 2, "names with braces do not collapse into few slots");
+  // Two names that differ only outside their braces get different tags.
+  assert.notEqual(await c.keyslot(lockKeys("{a}x").key), await c.keyslot(lockKeys("{a}y").key));
+});
+
+eachKind("hostile names lock, fence, queue and release without CROSSSLOT", async (env) => {
+  const client = await env.client();
+  for (const name of ["{", "}{", "a{b}c", "{{x}}", "%7B", "a\u0000{b}", "ключ{}"]) {
+    const lock = new RedisLock(client, `${env.name}${name}`, { fair: true, fencing: true });
+    await lock.lock({ blockingTimeout: 5_000 });
+    assert.equal(await lock.owned(), true);
+    assert.ok(lock.fencingToken! >= 1);
+    await lock.release();
+    const spin = new RedisSpinLock(client, `${env.name}${name}`);
+    await spin.lock({ blockingTimeout: 5_000 });
+    await spin.release();
+  }
+}, kinds("node-redis v6 cluster", "ioredis v5 cluster"));
+
+eachKind("several contenders on their own connections exclude each other", async (env) => {
+  let inside = 0;
+  let most = 0;
+  let entries = 0;
+  const clients = await Promise.all(Array.from({ length: 5 }, () => env.client()));
+  await Promise.all(clients.map(async (client) => {
+    for (let round = 0; round < 3; round++) {
+      await new RedisLock(client, env.name).run(async () => {
+        most = Math.max(most, ++inside);
+        entries++;
+        await delay(3);
+        inside--;
+      }, { blockingTimeout: 20_000 });
+    }
+  }));
+  assert.equal(most, 1);
+  assert.equal(entries, 15);
+  assert.equal(
+    await onOwner(env.cluster, lockKeys(env.name).key, "EXISTS", lockKeys(env.name).key),
+    0,
+  );
+});
+
+eachKind("a release wakes a waiter by sharded Pub/Sub within 500 ms", async (env) => {
+  const { key, channel } = lockKeys(env.name);
+  const holder = new RedisLock(await env.client(), env.name);
+  const waiterClient = await env.client();
+  await holder.lock();
+  const acquired = new RedisLock(waiterClient, env.name).acquire({ blockingTimeout: 10_000 });
+  await until(async () => await subscribers(env.cluster, channel) > 0);
+  // On the master of the lock's slot, and sharded: no plain subscription anywhere.
+  assert.deepEqual(await onOwner(env.cluster, key, "PUBSUB", "SHARDNUMSUB", channel), [channel, 1]);
+  assert.equal(await subscribers(env.cluster, channel, false), 0);
+  assert.equal(resolveDriver(waiterClient).sharded, true);
+  const releasedAt = performance.now();
+  await holder.release();
+  assert.equal(await acquired, true);
+  const gap = performance.now() - releasedAt;
+  assert.ok(gap < 500, `woken ${gap.toFixed(0)} ms after the release`);
+  await until(async () => await subscribers(env.cluster, channel) === 0);
+});
+
+eachKind("ioredis without shardedSubscribers falls back to plain Pub/Sub", async (env) => {
+  const gap = await wakeGap(env.cluster, await env.client(), await env.client(), env.name, false);
+  assert.ok(gap < 500, `woken ${gap.toFixed(0)} ms after the release`);
+  assert.equal(resolveDriver(await env.client()).sharded, false);
+}, [IOREDIS_PLAIN]);
+
+eachKind("a dead holder's lock is taken when its ttl runs out", async (env) => {
+  const dead = new RedisLock(await env.client(), env.name, { ttl: 600, autoExtend: false });
+  await dead.lock(); // and never releases
+  const started = performance.now();
+  const waiter = new RedisLock(await env.client(), env.name);
+  assert.equal(await waiter.acquire({ blockingTimeout: 10_000 }), true);
+  const waited = performance.now() - started;
+  assert.ok(waited >= 400 && waited < 2_000, `acquired after ${waited.toFixed(0)} ms`);
+  await waiter.release();
+});
+
+eachKind("an aborted fair waiter leaves no key, queue entry or subscription", async (env) => {
+  const { key, queue, alive, channel } = lockKeys(env.name);
+  const holder = new RedisLock(await env.client(), env.name, { fair: true });
+  await holder.lock();
+  const controller = new AbortController();
+  const waiter = new RedisLock(await env.client(), env.name, { fair: true });
+  const waiting = waiter.acquire({ blockingTimeout: 10_000, signal: controller.signal });
+  await until(async () => await subscribers(env.cluster, channel) > 0);
+  const reason = new Error("stop waiting");
+  controller.abort(reason);
+  await assert.rejects(waiting, (err) => err === reason);
+  assert.equal(await onOwner(env.cluster, key, "EXISTS", queue, alive), 0);
+  assert.equal(await subscribers(env.cluster, channel), 0);
+  await holder.release();
+  assert.equal(await onOwner(env.cluster, key, "EXISTS", key, queue, alive), 0);
+});
+
+eachKind(
+  "fair: waiters on separate connections acquire in queue order, by hand-off",
+  async (env) => {
+    const { key, queue } = lockKeys(env.name);
+    const holder = new RedisLock(await env.client(), env.name, { fair: true });
+    await holder.lock();
+    const order: number[] = [];
+    const done: Promise<void>[] = [];
+    for (let i = 0; i < 4; i++) {
+      const lock = new RedisLock(await env.client(), env.name, { fair: true });
+      done.push(lock.run(() => void order.push(i), { blockingTimeout: 15_000 }));
+      await until(async () => Number(await onOwner(env.cluster, key, "ZCARD", queue)) === i + 1);
+    }
+    await holder.release();
+    await Promise.all(done);
+    assert.deepEqual(order, [0, 1, 2, 3]);
+    assert.equal(await onOwner(env.cluster, key, "EXISTS", key, queue), 0);
+    // A hand-off costs the release script only: the waiter owns the lock on receipt.
+    const evalshas = async () =>
+      Number(
+        /cmdstat_evalsha:calls=(\d+)/.exec(
+          String(await onOwner(env.cluster, key, "INFO", "commandstats")),
+        )?.[1] ?? 0,
+      );
+    await holder.lock();
+    const waiter = new RedisLock(await env.client(), env.name, { fair: true });
+    const acquired = waiter.acquire({ blockingTimeout: 10_000 });
+    await until(async () => Number(await onOwner(env.cluster, key, "ZCARD", queue)) === 1);
+    await delay(20); // subscribed and asleep
+    const before = await evalshas();
+    await holder.release();
+    assert.equal(await acquired, true);
+    assert.equal(await evalshas() - before, 1, "only the release script ran");
+    await waiter.release();
+  },
+);
+
+eachKind("locks over many names are spread over all three masters", async (env) => {
+  const client = await env.client();
+  const names = Array.from({ length: 48 }, (_, i) => `${env.name}:${i}`);
+  const locks = names.map((name) => new RedisLock(client, name));
+  await Promise.all(locks.map((lock) => lock.lock()));
+  const perMaster = new Map<number, number>();
+  for (const name of names) {
+    const slot = await env.cluster.keyslot(lockKeys(name).key);
+    const master = await env.cluster.masterOf(slot);
+    assert.equal(
+      await env.cluster.node(master).command("CLUSTER", "COUNTKEYSINSLOT", `${slot}`),
+      1,
+    );
+    perMaster.set(master, (perMaster.get(master) ?? 0) + 1);
+  }
+  assert.equal(perMaster.size, 3, `masters used: ${[...perMaster.values()]}`);
+  for (const count of perMaster.values()) assert.ok(count >= 5, `${[...perMaster.values()]}`);
+  await Promise.all(locks.map((lock) => lock.release()));
+}, kinds("node-redis v6 cluster", "ioredis v5 cluster"));
+
+/** Waiters on their own connections, each taking the lock once; outcomes recorded. */
+async function contenders(env: Env, name: string, count: number, blockingTimeout: number) {
+  let inside = 0;
+  let most = 0;
+  const acquiredAt: number[] = [];
+  const settledAt: number[] = [];
+  const clients = await Promise.all(Array.from({ length: count }, () => env.client()));
+  const runs = clients.map((client) =>
+    new RedisLock(client, name).run(async () => {
+      most = Math.max(most, ++inside);
+      acquiredAt.push(performance.now());
+      await delay(5);
+      inside--;
+    }, { blockingTimeout }).then(
+      () => "acquired",
+      (err: Error) => `${err?.constructor?.name}: ${err?.message}`.slice(0, 100),
+    ).finally(() => settledAt.push(performance.now()))
+  );
+  return { clients, runs, acquiredAt, settledAt, most: () => most };
+}
+
+eachKind(
+  "CLUSTER FAILOVER during waits: waiters resubscribe at once, none is stranded",
+  async (env) => {
+    const c = env.cluster;
+    const { key, channel } = lockKeys(env.name);
+    const holder = new RedisLock(await env.client(), env.name, { ttl: 15_000 });
+    await holder.lock();
+    const waiters = await contenders(env, env.name, 3, 20_000);
+    await until(async () => await subscribers(c, channel) === 3);
+    const { from, to } = await c.failover(await c.keyslot(key));
+    assert.notEqual(from, to);
+    // Redis drops the sharded subscriptions of a slot whose master steps down.
+    // Released right away, the waiters hear of it only if they subscribed
+    // again on that shard meanwhile; otherwise they find out at their next
+    // re-check, up to RECHECK_INTERVAL_MS later.
+    const releasedAt = performance.now();
+    await holder.release();
+    assert.deepEqual(await Promise.all(waiters.runs), ["acquired", "acquired", "acquired"]);
+    assert.equal(waiters.most(), 1);
+    const first = waiters.acquiredAt[0] - releasedAt;
+    assert.ok(first < 500, `first waiter acquired ${first.toFixed(0)} ms after the release`);
+    // Later wake-ups on the same clients reach them from the new master.
+    const [a, b] = waiters.clients;
+    const gap = await wakeGap(c, a, b, env.name);
+    assert.ok(gap < 500, `woken ${gap.toFixed(0)} ms after the release`);
+  },
+  FAILOVER_KINDS,
+);
+
+/**
+ * How long after a master dies its waiters may still wait (far below their
+ * 30 s blockingTimeout): the failover (node timeout 1 s plus the election),
+ * the client's own bound on a command sent to the dead node (node-redis: its
+ * 5 s command timeout), the 2 s re-check, and room for a loaded machine.
+ */
+const KILL_BOUND_MS = 20_000;
+
+eachKind(
+  "a killed master during waits: every waiter settles in bounded time",
+  async (env) => {
+    const c = env.cluster;
+    const { key, channel } = lockKeys(env.name);
+    const slot = await c.keyslot(key);
+    // Not renewed: a holder cut off by the failover still lets go by its ttl.
+    const holder = new RedisLock(await env.client(), env.name, { ttl: 4_000, autoExtend: false });
+    await holder.lock();
+    const master = await c.masterOf(slot);
+    const [replica] = (await c.shards()).find((s) => s.master === master)!.replicas;
+    await until(async () =>
+      await c.node(replica).command("DBSIZE") === await c.node(master).command("DBSIZE")
+    );
+    const waiters = await contenders(env, env.name, 3, 30_000);
+    await until(async () => await subscribers(c, channel) === 3);
+    const killedAt = performance.now();
+    const { from } = await c.killMaster(slot);
+    try {
+      const failedOverAt = performance.now();
+      await holder.release().catch(() => {}); // the lock may be gone, or the client not caught up
+      const outcomes = await Promise.all(waiters.runs);
+      const waited = waiters.settledAt.map((t) => t - killedAt);
+      console.log(
+        `failover ${(failedOverAt - killedAt).toFixed(0)} ms; waiters settled after`,
+        waited.map((t) => t.toFixed(0)),
+        outcomes,
+      );
+      assert.equal(waiters.settledAt.length, 3);
+      assert.ok(Math.max(...waited) < KILL_BOUND_MS, `settled after ${waited} ms`);
+      assert.ok(waiters.most() <= 1);
+      // Once the client found the new master, wake-ups reach the same clients again.
+      const [a, b] = waiters.clients;
+      await until(async () => await wakeGap(c, a, b, env.name).catch(() => Infinity) < 500, 15_000);
+      console.log(
+        `prompt wake-ups again ${(performance.now() - killedAt).toFixed(0)} ms after the kill`,
+      );
+    } finally {
+      await c.restart(from); // back as a replica, for the next test
+    }
+  },
+  KILL_KINDS,
+  60_000,
+);
