@@ -51,9 +51,10 @@ end
 `;
 
 /**
- * Fair mode: take the lock if it is free and this waiter is first in the
- * queue, or take up a hand-off already made to this token; otherwise join
- * (or stay in) the queue and refresh this waiter's liveness deadline.
+ * Fair mode: take the lock if it is free and nobody is queued (as cheaply as
+ * `ACQUIRE`) or this waiter is first in the queue, or take up a hand-off
+ * already made to this token; otherwise join (or stay in) the queue and
+ * refresh this waiter's liveness deadline.
  * KEYS: lock key, fencing counter, queue, alive.
  * ARGV: token, ttl (ms), fencing ("1"/"0"), liveness (ms), join ("1"/"0").
  * Reply: `{1, fencingToken or 0}` when held, `{0, pttl}` when not (pttl is
@@ -62,6 +63,10 @@ end
 export const FAIR_ACQUIRE: Script = {
   name: "fair_acquire",
   source: QUEUE_HELPERS + `
+if redis.call('EXISTS', KEYS[3]) == 0 and redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  if ARGV[3] == '1' then return {1, redis.call('INCR', KEYS[2])} end
+  return {1, 0}
+end
 local owner = redis.call('GET', KEYS[1])
 if owner == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
