@@ -4,7 +4,7 @@
  * hand-off message names its token: no race and no second round trip.
  *
  * Every sleep is bounded: by the holder's remaining lease (a dead holder),
- * by a third of the hand-off timeout (the waiter refreshes its place in the
+ * by a third of the hand-off timeout or ttl, whichever is shorter (the waiter refreshes its place in the
  * queue, and finds a hand-off whose message was lost), and by the deadline.
  *
  * @module
@@ -21,7 +21,7 @@ import { Waiter } from "./_waiter.ts";
  */
 export async function waitFair(
   request: WaitRequest,
-  handoffTimeout: number,
+  refresh: number,
 ): Promise<AttemptResult> {
   const { attempt, deadline, signal, channel } = request;
   const manager = SubscriberManager.for(request.driver);
@@ -47,13 +47,16 @@ export async function waitFair(
     for (;;) {
       const grant = waiter.grant;
       if (grant) {
-        const { fence, at, lease } = grant;
-        return result = { acquired: true, value: fence, sentAt: at, granted: lease };
+        // The lease is timed from the last attempt that found the lock not
+        // ours: Redis ran it before the hand-off, so the local deadline comes
+        // no later than the key's expiry (the message's delay is unknown).
+        const { fence, lease } = grant;
+        return result = { acquired: true, value: fence, sentAt: result.sentAt, granted: lease };
       }
       const left = deadline - now();
       if (result.acquired || left <= 0) return result;
       const lease = result.value >= 0 ? Math.max(1, result.value) : Infinity;
-      const woken = await waiter.sleep(Math.min(left, lease, handoffTimeout / 3), signal);
+      const woken = await waiter.sleep(Math.min(left, lease, refresh / 3), signal);
       if (!woken || !waiter.grant) result = await attempt();
     }
   } finally {

@@ -66,7 +66,10 @@ export class RedisLock extends BaseLock {
 
   /** Attempts; subscribes; attempts again; sleeps until woken, expiry or the deadline. */
   protected _wait(request: WaitRequest, _options: AcquireOptions): Promise<AttemptResult> {
-    return this.fair ? waitFair(request, this.handoffTimeout) : waitOnPubSub(request);
+    // Fair waiters refresh their place (and last miss) every third of the
+    // shorter of handoffTimeout and ttl: a hand-off's lease is timed from it.
+    const refresh = Math.min(this.handoffTimeout, this.ttl);
+    return this.fair ? waitFair(request, refresh) : waitOnPubSub(request);
   }
 }
 
