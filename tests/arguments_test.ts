@@ -1,6 +1,8 @@
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { LockError, RedisLock, RedisSpinLock } from "../mod.ts";
-import { eachClient } from "./_env.ts";
+import { commandCalls, eachClient } from "./_env.ts";
+import { eachKind, MODES, until } from "./_fault_modes.ts";
 
 type Case = [what: string, make: (client: unknown) => unknown, error: typeof Error, match: RegExp];
 
@@ -119,5 +121,130 @@ eachClient(
     await assert.rejects(waiter.acquire(), LockError);
     assert.equal(await waiting, false);
     await lock.release();
+  },
+);
+
+const SUPPORTED = /node-redis.*ioredis.*Bun RedisClient.*RedisDriver.*, got /s;
+
+test("a client of the wrong kind is a TypeError that lists the supported clients", () => {
+  const wrong: [string, unknown][] = [
+    ["a Map", new Map()],
+    ["a URL", "redis://127.0.0.1:6379"],
+    ["a port", 6379],
+    ["a function", () => {}],
+    ["a client's shape without its methods", { isOpen: true, status: "ready" }],
+  ];
+  for (const [what, client] of wrong) {
+    for (const Lock of [RedisLock, RedisSpinLock]) {
+      assert.throws(() => new Lock(client as never, "x"), (err: unknown) => {
+        return err instanceof TypeError && SUPPORTED.test(err.message);
+      }, `${Lock.name} with ${what}`);
+    }
+  }
+  assert.throws(() => new RedisLock(new Map() as never, "x"), /got a Map/);
+  assert.throws(() => new RedisLock("redis://h" as never, "x"), /got "redis:\/\/h"/);
+});
+
+eachClient(
+  "an unknown option key is a TypeError on every call that takes options, and writes nothing",
+  async (env) => {
+    const client = await env.client();
+    const extra = { extra: 1 } as never;
+    const calls: [string, () => unknown][] = [
+      ["new RedisLock", () => new RedisLock(client, "x", extra)],
+      ["new RedisSpinLock", () => new RedisSpinLock(client, "x", extra)],
+      ["RedisLock acquire", () => new RedisLock(client, "x").acquire(extra)],
+      ["RedisLock lock", () => new RedisLock(client, "x").lock(extra)],
+      ["RedisLock run", () => new RedisLock(client, "x").run(() => {}, extra)],
+      ["fair acquire", () => new RedisLock(client, "x", { fair: true }).acquire(extra)],
+      ["RedisSpinLock acquire", () => new RedisSpinLock(client, "x").acquire(extra)],
+      ["RedisSpinLock lock", () => new RedisSpinLock(client, "x").lock(extra)],
+      ["RedisSpinLock run", () => new RedisSpinLock(client, "x").run(() => {}, extra)],
+    ];
+    for (const [what, call] of calls) {
+      await assert.rejects(
+        async () => await call(),
+        (err: unknown) => err instanceof TypeError && /"extra"/.test(err.message),
+        what,
+      );
+    }
+    assert.equal(await env.server.command("DBSIZE"), 0);
+    assert.deepEqual(await env.server.command("PUBSUB", "CHANNELS"), []);
+  },
+);
+
+eachClient(
+  "extend() with NaN, Infinity or 2³¹ ms is a RangeError and keeps the lease",
+  async (env) => {
+    const lock = new RedisLock(await env.client(), "x", { ttl: 60_000 });
+    for (const ttl of [NaN, Infinity, -Infinity, 2 ** 31]) {
+      await assert.rejects(lock.extend(ttl), RangeError, `extend(${ttl}) before acquiring`);
+    }
+    await lock.lock();
+    for (const ttl of [NaN, Infinity, 2 ** 31]) {
+      await assert.rejects(lock.extend(ttl), (err: unknown) => {
+        return err instanceof RangeError && err.message.includes(String(ttl));
+      }, `extend(${ttl})`);
+    }
+    assert.equal(lock.held, true);
+    assert.ok(await lock.remaining() > 59_000, "the lease was not touched");
+    await lock.release();
+  },
+);
+
+eachClient(
+  "ttl 2³¹ is a RangeError, while 2³¹−1 ms and a blockingTimeout of 1e300 work in every mode",
+  async (env) => {
+    const client = await env.client();
+    for (const Lock of [RedisLock, RedisSpinLock]) {
+      assert.throws(() => new Lock(client, "x", { ttl: 2 ** 31 }), RangeError);
+      assert.throws(() => new Lock(client, "x", { handoffTimeout: 2 ** 31 }), RangeError);
+    }
+    assert.equal(await env.server.command("DBSIZE"), 0);
+    const longest = new RedisLock(client, "x", { ttl: 2 ** 31 - 1 });
+    await longest.lock();
+    assert.ok(Number(await env.server.command("PTTL", "lock:{x}")) > 2 ** 31 - 10_000);
+    await longest.release();
+    for (const mode of MODES) {
+      const holder = new RedisLock(await env.client(), "x");
+      await holder.lock();
+      const waiter = mode.make(client, "x", { blockingTimeout: 1e300 });
+      const before = await commandCalls(env.server, "evalsha");
+      const acquired = waiter.acquire(mode.wait);
+      const waiting = async () =>
+        mode.pubsub
+          ? (await env.server.command("PUBSUB", "CHANNELS") as string[]).length === 1
+          : await commandCalls(env.server, "evalsha") > before + 1;
+      await until(waiting, "waiting");
+      await holder.release();
+      assert.equal(await acquired, true, mode.name);
+      await waiter.release();
+    }
+    assert.equal(await env.server.command("DBSIZE"), 0);
+  },
+);
+
+eachKind(
+  "a closed client: the lock is built, acquire() rejects with the client's closed error, nothing is written",
+  async ({ server }, kind) => {
+    const { client, close } = await kind.connect(server.url);
+    await close();
+    const locks = [
+      new RedisLock(client, "x"),
+      new RedisLock(client, "x", { fair: true }),
+      new RedisSpinLock(client, "x"),
+    ];
+    for (const lock of locks) {
+      // node-redis: "The client is closed"; ioredis: "Connection is closed.";
+      // Bun: "Connection has failed" with code ERR_REDIS_CONNECTION_CLOSED.
+      await assert.rejects(lock.acquire({ blockingTimeout: 1_000 }), (err: unknown) => {
+        const { message, code } = err as { message?: string; code?: string };
+        return err instanceof Error && !(err instanceof LockError) &&
+          /closed/i.test(`${message} ${code}`);
+      });
+      assert.equal(lock.held, false);
+    }
+    assert.equal(await server.command("DBSIZE"), 0);
+    assert.deepEqual(await server.command("PUBSUB", "CHANNELS"), []);
   },
 );

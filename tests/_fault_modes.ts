@@ -1,0 +1,146 @@
+/**
+ * Fault-injection harness: the three ways to hold a lock (every fault test
+ * loops over them), polling for real conditions, and deadlines on promises
+ * so a hang fails the test instead of stalling the suite.
+ */
+
+import { test } from "node:test";
+import type { LockClient, LockOptions, RedisDriver, SpinAcquireOptions } from "../mod.ts";
+import { type BaseLock, RedisLock, RedisSpinLock } from "../mod.ts";
+import { resolveDriver } from "../lib/_resolve.ts";
+import { CLIENT_KINDS, type ClientKind, delay, type TestEnv, testEnv } from "./_env.ts";
+import type { RedisServer } from "./_redis.ts";
+
+/** One way to hold a lock. */
+export interface Mode {
+  readonly name: string;
+  /** Whether its waiters sleep on Pub/Sub (and so subscribe a channel). */
+  readonly pubsub: boolean;
+  /** Whether its waiters queue in Redis (fair mode). */
+  readonly fair: boolean;
+  /** A lock of this mode. */
+  make(client: LockClient, name: string, options?: LockOptions): BaseLock<SpinAcquireOptions>;
+  /** Acquire options the mode needs besides the test's (the spin lock's sleepTime). */
+  readonly wait: SpinAcquireOptions;
+}
+
+/**
+ * RedisLock `{ fair: false }` (Pub/Sub wake-ups and a race), RedisLock
+ * `{ fair: true }` (queue and hand-off; RedisLock's default) and RedisSpinLock
+ * (polling every 10 ms).
+ */
+export const MODES: readonly Mode[] = [
+  {
+    name: "RedisLock non-fair",
+    pubsub: true,
+    fair: false,
+    make: (client, name, options) => new RedisLock(client, name, { ...options, fair: false }),
+    wait: {},
+  },
+  {
+    name: "RedisLock fair",
+    pubsub: true,
+    fair: true,
+    make: (client, name, options) => new RedisLock(client, name, { ...options, fair: true }),
+    wait: {},
+  },
+  {
+    name: "RedisSpinLock",
+    pubsub: false,
+    fair: false,
+    make: (client, name, options) => new RedisSpinLock(client, name, options),
+    wait: { sleepTime: 10 },
+  },
+];
+
+/** The mode called `name` (for child processes, which get it as an argument). */
+export function modeNamed(name: string): Mode {
+  const mode = MODES.find((m) => m.name === name);
+  if (!mode) throw new Error(`no mode ${name}; known: ${MODES.map((m) => m.name)}`);
+  return mode;
+}
+
+/** Polls `condition` every 5 ms; rejects naming `what` if it does not hold within `ms`. */
+export async function until(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  ms = 10_000,
+): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!(await condition())) {
+    if (performance.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
+    await delay(5);
+  }
+}
+
+/** `promise`, or a rejection naming `what` if it has not settled within `ms`. */
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const hung = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`still pending after ${ms} ms: ${what}`)), ms);
+  });
+  return Promise.race([promise, hung]).finally(() => clearTimeout(timer));
+}
+
+/** The channels subscribed on the server now. */
+export async function channels(server: RedisServer): Promise<string[]> {
+  return await server.command("PUBSUB", "CHANNELS") as string[];
+}
+
+/** How many connections are in Pub/Sub mode on the server now. */
+export async function pubsubConnections(server: RedisServer): Promise<number> {
+  const list = String(await server.command("CLIENT", "LIST", "TYPE", "pubsub")).trim();
+  return list === "" ? 0 : list.split("\n").length;
+}
+
+/** A driver that counts its commands still awaiting a reply. */
+export interface TrackedDriver extends RedisDriver {
+  /** Commands sent and not yet answered. */
+  readonly inflight: number;
+}
+
+/** Wraps `client`'s driver to count commands in flight (so a test can act while all sleep). */
+export function tracked(client: LockClient): TrackedDriver {
+  const driver = resolveDriver(client);
+  let inflight = 0;
+  const count =
+    <A extends unknown[]>(run: (...args: A) => Promise<unknown>) => async (...args: A) => {
+      inflight++;
+      try {
+        return await run(...args);
+      } finally {
+        inflight--;
+      }
+    };
+  return {
+    evalsha: count((sha, keys, args) => driver.evalsha(sha, keys, args)),
+    eval: count((source, keys, args) => driver.eval(source, keys, args)),
+    createSubscriber: (events) => driver.createSubscriber(events),
+    get inflight() {
+      return inflight;
+    },
+  };
+}
+
+/**
+ * Like `eachClient`, but `fn` also gets the client kind, and `skip(kind)` may
+ * return a reason to skip that kind (a known bug, named in the reason).
+ * `FAULT_BUGS=1` in the environment runs the skipped ones too.
+ */
+export function eachKind(
+  name: string,
+  fn: (env: TestEnv, kind: ClientKind) => Promise<void>,
+  skip: (kind: ClientKind) => string | undefined = () => undefined,
+): void {
+  for (const kind of CLIENT_KINDS) {
+    const reason = process.env.FAULT_BUGS ? undefined : skip(kind);
+    test(`${kind.name}: ${name}`, { skip: reason }, async () => {
+      const env = await testEnv(kind);
+      try {
+        await fn(env, kind);
+      } finally {
+        await env.close();
+      }
+    });
+  }
+}
