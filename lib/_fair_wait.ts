@@ -61,6 +61,6 @@ export async function waitFair(
     }
   } finally {
     const left = manager.leave(channel, waiter);
-    if (!result?.acquired) await left;
+    if (!result?.acquired) await request.settle(left);
   }
 }

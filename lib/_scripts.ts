@@ -14,7 +14,9 @@ export interface Script {
 }
 
 /**
- * Take the lock if it is free.
+ * Take the lock if it is free. A key that already holds this token was taken
+ * by an earlier attempt of the same acquisition whose answer was lost (the
+ * connection dropped): it counts as taken, with its lease renewed.
  * KEYS: lock key, fencing counter. ARGV: token, ttl (ms), fencing ("1"/"0").
  * Reply: `{1, fencingToken or 0}` when taken, `{0, pttl}` when held
  * (pttl is -1 for a key without TTL).
@@ -24,6 +26,11 @@ export const ACQUIRE: Script = {
   source: `
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
   if ARGV[3] == '1' then return {1, redis.call('INCR', KEYS[2])} end
+  return {1, 0}
+end
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  if ARGV[3] == '1' then return {1, tonumber(redis.call('GET', KEYS[2]) or '0')} end
   return {1, 0}
 end
 return {0, redis.call('PTTL', KEYS[1])}`,

@@ -15,6 +15,7 @@ import { resolveDriver } from "./_resolve.ts";
 import { newToken, now } from "./_runtime.ts";
 import { LockOps } from "./_lock_ops.ts";
 import { runHeld } from "./_run.ts";
+import { BoundedAttempts } from "./_attempts.ts";
 import * as check from "./_validate.ts";
 import { acquireSettings, type LockSettings, lockSettings } from "./_settings.ts";
 import { showValue } from "./_format.ts";
@@ -113,15 +114,23 @@ export abstract class BaseLock<A extends AcquireOptions = AcquireOptions>
     // a fencing token ("#f") from its token.
     const token = `${newToken()}.${this.ttl}${this.#settings.fencing ? "#f" : ""}`;
     const join = this.fair && blocking && timeout > 0;
+    const deadline = now() + (blocking ? timeout : 0);
+    const attempts = new BoundedAttempts(
+      () => this.#ops.attempt(token, join),
+      this.#driver,
+      deadline,
+      signal,
+    );
     let result: AttemptResult | undefined;
     try {
       const request: WaitRequest = {
-        attempt: () => this.#ops.attempt(token, join),
+        attempt: () => attempts.next(),
         token,
-        deadline: now() + (blocking ? timeout : 0),
+        deadline,
         signal,
         channel: this.#keys.channel,
         driver: this.#driver,
+        settle: (cleanup) => attempts.settle(cleanup),
       };
       result = await this._wait(request, (options ?? {}) as A);
       if (!result.acquired) return false;
@@ -131,9 +140,10 @@ export abstract class BaseLock<A extends AcquireOptions = AcquireOptions>
     } finally {
       this.#waiting = false;
       // Gave up, failed or was aborted: leave the fair queue, and hand on a
-      // lock taken (or handed over) at that very moment instead of leaking it.
-      if (this.#held?.token !== token && (join || result?.acquired)) {
-        await this.#ops.release(token).catch(() => {});
+      // lock taken (or handed over) at that very moment, or by an attempt
+      // whose answer never came, instead of leaking it.
+      if (this.#held?.token !== token && (join || result?.acquired || attempts.uncertain)) {
+        await attempts.settle(this.#ops.release(token));
       }
     }
   }

@@ -11,6 +11,7 @@
  */
 
 import type { RedisDriver, RedisSubscriber, SubscriberEvents } from "./driver.ts";
+import { isTransientError, scriptCommands } from "./_adapter.ts";
 
 /**
  * A Bun Pub/Sub listener.
@@ -84,9 +85,11 @@ export function isBunRedisClient(client: unknown): client is BunRedisClient {
  */
 export function bunRedisDriver(client: BunRedisClient): RedisDriver {
   return {
-    evalsha: (sha, keys, args) => client.send("EVALSHA", [sha, `${keys.length}`, ...keys, ...args]),
-    eval: (source, keys, args) => client.send("EVAL", [source, `${keys.length}`, ...keys, ...args]),
+    ...scriptCommands(([command, ...args]) => client.send(command, args)),
     createSubscriber: (events) => openSubscriber(client, events),
+    // Bun's client reconnects by itself; a closed one is not told apart
+    // from one that is reconnecting, so its waits retry until the deadline.
+    isTransient: (err) => isTransientError(err, true),
   };
 }
 

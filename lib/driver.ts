@@ -94,6 +94,13 @@ export interface RedisDriver {
    */
   createSubscriber(events: SubscriberEvents): Promise<RedisSubscriber>;
   /**
+   * Whether a command that failed with `error` may succeed if sent again
+   * (the connection dropped and the client reconnects, or Redis answered
+   * `LOADING`, `TRYAGAIN`…). An attempt to acquire is then retried while
+   * its deadline leaves time. Without it, every error is final.
+   */
+  isTransient?(error: unknown): boolean;
+  /**
    * Whether wake-ups use sharded Pub/Sub (Redis 7 Cluster): scripts then
    * publish with `SPUBLISH`, and the subscriber must use `SSUBSCRIBE`.
    * @default {false}

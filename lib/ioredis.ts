@@ -7,6 +7,7 @@
  */
 
 import type { RedisDriver, RedisSubscriber, SubscriberEvents } from "./driver.ts";
+import { isTransientError, scriptCommands } from "./_adapter.ts";
 
 /**
  * An ioredis event listener.
@@ -89,11 +90,10 @@ export function isIoRedisClient(client: unknown): client is IoRedisClient {
  * ```
  */
 export function ioRedisDriver(client: IoRedisClient): RedisDriver {
-  const run = (args: string[]) => client.call(args[0], ...args.slice(1));
   return {
-    evalsha: (sha, keys, args) => run(["EVALSHA", sha, `${keys.length}`, ...keys, ...args]),
-    eval: (source, keys, args) => run(["EVAL", source, `${keys.length}`, ...keys, ...args]),
+    ...scriptCommands((args) => client.call(args[0], ...args.slice(1))),
     createSubscriber: (events) => openSubscriber(client, events),
+    isTransient: (err) => isTransientError(err, client.status !== "end"),
   };
 }
 

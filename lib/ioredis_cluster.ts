@@ -26,6 +26,7 @@
 
 import type { RedisDriver, RedisSubscriber, SubscriberEvents } from "./driver.ts";
 import { unrefTimer } from "./_runtime.ts";
+import { isTransientError, scriptCommands } from "./_adapter.ts";
 
 // The driver types, so that this entry point's documentation is complete on its own.
 export type { RedisDriver, RedisSubscriber, SubscriberEvents } from "./driver.ts";
@@ -74,6 +75,8 @@ export interface IoRedisCluster {
   off(event: string, listener: IoRedisClusterListener): unknown;
   /** `true` on a `Cluster`. */
   readonly isCluster: boolean;
+  /** The connection status; "end" once the cluster is closed. */
+  readonly status?: string;
   /** The cluster's options; `shardedSubscribers` must be on for sharded Pub/Sub. */
   readonly options: { readonly shardedSubscribers?: boolean };
 }
@@ -126,8 +129,8 @@ export function ioRedisClusterDriver(cluster: IoRedisCluster): RedisDriver {
     return await cluster.call(args[0], ...args.slice(1));
   };
   return {
-    evalsha: (sha, keys, args) => run(["EVALSHA", sha, `${keys.length}`, ...keys, ...args]),
-    eval: (source, keys, args) => run(["EVAL", source, `${keys.length}`, ...keys, ...args]),
+    ...scriptCommands(run),
+    isTransient: (err) => isTransientError(err, cluster.status !== "end"),
     createSubscriber: async (events) => openSubscriber(cluster, await detect(), events),
     get sharded() {
       return sharded;

@@ -7,6 +7,7 @@
  */
 
 import type { RedisDriver, RedisSubscriber, SubscriberEvents } from "./driver.ts";
+import { isTransientError, scriptCommands } from "./_adapter.ts";
 
 /**
  * A node-redis Pub/Sub listener.
@@ -82,11 +83,10 @@ export function isNodeRedisClient(client: unknown): client is NodeRedisClient {
  * ```
  */
 export function nodeRedisDriver(client: NodeRedisClient): RedisDriver {
-  const run = (args: string[]) => client.sendCommand(args);
   return {
-    evalsha: (sha, keys, args) => run(["EVALSHA", sha, `${keys.length}`, ...keys, ...args]),
-    eval: (source, keys, args) => run(["EVAL", source, `${keys.length}`, ...keys, ...args]),
+    ...scriptCommands((args) => client.sendCommand(args)),
     createSubscriber: (events) => openSubscriber(client, events),
+    isTransient: (err) => isTransientError(err, client.isOpen),
   };
 }
 

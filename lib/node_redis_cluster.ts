@@ -23,6 +23,7 @@
 
 import type { RedisDriver, RedisSubscriber, SubscriberEvents } from "./driver.ts";
 import { unrefTimer } from "./_runtime.ts";
+import { isTransientError, scriptCommands } from "./_adapter.ts";
 
 // The driver types, so that this entry point's documentation is complete on its own.
 export type { RedisDriver, RedisSubscriber, SubscriberEvents } from "./driver.ts";
@@ -74,6 +75,8 @@ export interface NodeRedisCluster {
   off(event: string, listener: (...args: unknown[]) => void): unknown;
   /** The masters it knows (only an array matters: it tells a cluster from a client). */
   readonly masters: readonly unknown[];
+  /** Whether the cluster client is open (false once closed). */
+  readonly isOpen?: boolean;
 }
 
 /**
@@ -123,10 +126,9 @@ export function nodeRedisClusterDriver(cluster: NodeRedisCluster): RedisDriver {
     return await cluster.sendCommand(key, false, args);
   };
   return {
-    evalsha: (sha, keys, args) =>
-      run(keys[0], ["EVALSHA", sha, `${keys.length}`, ...keys, ...args]),
-    eval: (source, keys, args) =>
-      run(keys[0], ["EVAL", source, `${keys.length}`, ...keys, ...args]),
+    // Every script's first key is at args[3] (after command, body, numkeys).
+    ...scriptCommands((args) => run(args[3], args)),
+    isTransient: (err) => isTransientError(err, cluster.isOpen !== false),
     createSubscriber: async (events) => openSubscriber(cluster, await detect(), events),
     get sharded() {
       return sharded;

@@ -129,7 +129,9 @@ export interface AttemptResult {
 export interface WaitRequest {
   /**
    * Makes one atomic attempt to take the lock. In fair mode a failed attempt
-   * also joins the queue (or refreshes this waiter's place in it).
+   * also joins the queue (or refreshes this waiter's place in it). It settles
+   * by the deadline (plus a short grace) or the signal, even when Redis does
+   * not answer, and is retried after a dropped connection.
    */
   attempt(): Promise<AttemptResult>;
   /** This acquisition's token (fair mode hands the lock over by token). */
@@ -142,4 +144,10 @@ export interface WaitRequest {
   readonly channel: string;
   /** The driver the lock talks to Redis through. */
   readonly driver: RedisDriver;
+  /**
+   * Waits for a clean-up the strategy started as it gives up (an
+   * UNSUBSCRIBE, say), but only briefly, and not at all when the connection
+   * has stopped answering: then it finishes in the background.
+   */
+  settle(cleanup: Promise<unknown>): Promise<void>;
 }

@@ -94,7 +94,7 @@ async function waitOnPubSub(request: WaitRequest): Promise<AttemptResult> {
     // A waiter that gives up returns only once nothing is left subscribed; one
     // that took the lock does not make its caller wait for the UNSUBSCRIBE.
     const left = manager.leave(channel, waiter);
-    if (!result.acquired) await left;
+    if (!result.acquired) await request.settle(left);
   }
 }
 

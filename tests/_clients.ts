@@ -23,7 +23,17 @@ function nodeRedis(name: string, create: typeof createClient6, RESP?: 2 | 3): Cl
       const client = create({ url, RESP } as Parameters<typeof createClient6>[0]);
       client.on("error", () => {}); // reconnects are part of some tests
       await client.connect();
-      return { client: client as unknown as LockClient, close: () => client.close() };
+      // A client left on a dead socket (node-redis 5.9.0 after a restart)
+      // never answers its QUIT: destroy it.
+      const close = async () => {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const closed = client.close().then(() => true, () => true);
+        const late = new Promise<false>((resolve) => timer = setTimeout(resolve, 2_000, false));
+        const done = await Promise.race([closed, late]);
+        clearTimeout(timer);
+        if (!done) client.destroy();
+      };
+      return { client: client as unknown as LockClient, close };
     },
   };
 }

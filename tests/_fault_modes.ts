@@ -116,25 +116,20 @@ export function tracked(client: LockClient): TrackedDriver {
     evalsha: count((sha, keys, args) => driver.evalsha(sha, keys, args)),
     eval: count((source, keys, args) => driver.eval(source, keys, args)),
     createSubscriber: (events) => driver.createSubscriber(events),
+    isTransient: driver.isTransient?.bind(driver),
     get inflight() {
       return inflight;
     },
   };
 }
 
-/**
- * Like `eachClient`, but `fn` also gets the client kind, and `skip(kind)` may
- * return a reason to skip that kind (a known bug, named in the reason).
- * `FAULT_BUGS=1` in the environment runs the skipped ones too.
- */
+/** Like `eachClient`, but `fn` also gets the client kind. */
 export function eachKind(
   name: string,
   fn: (env: TestEnv, kind: ClientKind) => Promise<void>,
-  skip: (kind: ClientKind) => string | undefined = () => undefined,
 ): void {
   for (const kind of CLIENT_KINDS) {
-    const reason = process.env.FAULT_BUGS ? undefined : skip(kind);
-    test(`${kind.name}: ${name}`, { skip: reason }, async () => {
+    test(`${kind.name}: ${name}`, async () => {
       const env = await testEnv(kind);
       try {
         await fn(env, kind);

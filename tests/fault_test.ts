@@ -58,20 +58,10 @@ async function asleep(
   await until(() => (!mode.pubsub || queued()) && quiet(), "every waiter asleep");
 }
 
-// node-redis 5.9.0 can end up "ready" on a dead socket when its reconnect
-// reaches the dying server (an error during the handshake is ignored), and
-// then never answers again; the lock does not bound an attempt by the
-// deadline, so such a waiter hangs past its blockingTimeout.
-const NODE_REDIS_5_HANG = (kind: ClientKind) =>
-  kind.name.startsWith("node-redis v5")
-    ? "bug: node-redis 5.9.0 may stay 'ready' on a dead socket after a restart, and acquire() " +
-      "does not bound an attempt by its deadline, so the wait hangs"
-    : undefined;
-
 for (const mode of MODES) {
   eachKind(
-    `${mode.name}: across a Redis restart no two waiters hold the lock at once, the holder is told it lost it, and every acquire() settles by its deadline`,
-    async (env) => {
+    `${mode.name}: across a Redis restart no two waiters hold the lock at once, the holder is told it lost it, and every waiter acquires once Redis is back`,
+    async (env, kind) => {
       const ttl = 900;
       const holder = mode.make(await env.client(), "job", { ttl });
       await holder.lock();
@@ -103,12 +93,20 @@ for (const mode of MODES) {
       killed = true; // from now on: the old server's key dies with it
       await env.server.restart();
       const results = await within(Promise.all(waits), timeout + SLACK, "a waiter's acquire()");
-      for (const { outcome, waited } of results) {
-        if (outcome === false) assert.ok(waited >= timeout, `false after ${waited.toFixed(0)} ms`);
-        else if (outcome !== true) assert.ok(isConnectionError(outcome), `${outcome}`);
-      }
+      // Attempts that failed on the dropped connection were sent again. But
+      // node-redis 5.9.0 may reconnect to the dying server and stay "ready"
+      // on a dead socket for good: its waits can only end at their deadline.
+      const dead = new Set<number>();
+      results.forEach(({ outcome, waited }, i) => {
+        if (outcome === true) return;
+        const what = `${outcome} after ${waited.toFixed(0)} ms`;
+        assert.ok(kind.name.startsWith("node-redis v5") && outcome === false, what);
+        assert.ok(waited >= timeout, what);
+        dead.add(i % 2);
+      });
+      assert.ok(dead.size < 2, "no client recovered");
       assert.equal(overlaps, 0, "two waiters held the lock at once");
-      for (const client of clients) {
+      for (const client of clients.filter((_, i) => !dead.has(i))) {
         const after = mode.make(client, "job");
         assert.ok(await after.acquire({ blockingTimeout: 2_000, ...mode.wait }), "lock usable");
         await after.release();
@@ -117,7 +115,6 @@ for (const mode of MODES) {
       assert.ok(holder.signal.reason instanceof LockLostError);
       await assert.rejects(holder.release(), LockNotOwnedError);
     },
-    NODE_REDIS_5_HANG,
   );
 }
 
@@ -138,13 +135,8 @@ async function proxied(env: TestEnv, kind: ClientKind) {
 }
 
 // ioredis re-sends a command that was in flight when the connection dropped;
-// node-redis and Bun's client reject it, and acquire() passes that rejection on.
-const IN_FLIGHT_REJECTS = (kind: ClientKind) =>
-  kind.name.startsWith("ioredis")
-    ? undefined
-    : "bug: an attempt in flight when the connection drops rejects acquire() with the " +
-      "client's error, although the deadline leaves time to try again";
-
+// node-redis and Bun's client reject it, and acquire() sends the attempt
+// again with the same token (it counts a key holding that token as taken).
 for (const mode of MODES) {
   eachKind(
     `${mode.name}: a waiter whose attempt is in flight when its connection drops keeps waiting and acquires`,
@@ -167,7 +159,6 @@ for (const mode of MODES) {
         await close();
       }
     },
-    IN_FLIGHT_REJECTS,
   );
 }
 
@@ -453,17 +444,9 @@ for (const mode of MODES) {
   });
 }
 
-// acquire() awaits each attempt without bounding it by the deadline or the
-// signal: while a command goes unanswered the wait cannot end.
-const UNBOUNDED_ATTEMPT = process.env.FAULT_BUGS ? undefined : "bug: acquire() does not " +
-  "bound an attempt by its deadline or signal, so a stalled connection holds it past both";
-
 for (const mode of MODES) {
   test(
     `${mode.name}: a waiter whose connection stalls still returns false at its blockingTimeout`,
-    {
-      skip: UNBOUNDED_ATTEMPT,
-    },
     async () => {
       const { proxy, direct, slow, close } = await serverAndProxy();
       try {
@@ -483,9 +466,7 @@ for (const mode of MODES) {
     },
   );
 
-  test(`${mode.name}: aborting a waiter whose attempt goes unanswered rejects at once`, {
-    skip: UNBOUNDED_ATTEMPT,
-  }, async () => {
+  test(`${mode.name}: aborting a waiter whose attempt goes unanswered rejects at once`, async () => {
     const { proxy, direct, slow, close } = await serverAndProxy();
     try {
       const holder = mode.make(direct, "job");
@@ -506,13 +487,6 @@ for (const mode of MODES) {
     }
   });
 }
-
-// A non-fair or spin attempt whose SET succeeded but whose reply was lost:
-// acquire() rejects (node-redis, Bun) or waits for its own key (ioredis
-// re-sends the SET NX, which now fails), and nobody releases the key.
-const LOST_REPLY_LEAKS = (mode: Mode) => (kind: ClientKind) =>
-  mode.fair ? undefined : "bug: the key taken by an attempt whose reply was lost stays " +
-    `held by nobody for its whole ttl (${kind.name})`;
 
 for (const mode of MODES) {
   eachKind(
@@ -538,6 +512,5 @@ for (const mode of MODES) {
         await close();
       }
     },
-    LOST_REPLY_LEAKS(mode),
   );
 }
