@@ -14,6 +14,7 @@ import type { AttemptResult, WaitRequest } from "./options.ts";
 import { now } from "./_runtime.ts";
 import { SubscriberManager } from "./subscriber_manager.ts";
 import { Waiter } from "./_waiter.ts";
+import { registerLocal, unregisterLocal } from "./_local_grants.ts";
 
 /**
  * Waits in fair mode. The caller leaves the queue (and hands on a lock
@@ -26,17 +27,20 @@ export async function waitFair(
   const { attempt, deadline, signal, channel } = request;
   const manager = SubscriberManager.for(request.driver);
   const waiter = new Waiter(request.token);
+  registerLocal(waiter); // before any attempt that can queue it
   // Every attempt that can queue the waiter comes after its subscription is
   // confirmed, so a hand-off is never missed. The subscription comes first
   // when the channel is already subscribed (free) or this lock was contended
   // here a moment ago (it will likely wait: the attempt then costs one
   // request, not two); otherwise the first attempt may just take the lock.
-  let subscribed = manager.isLive(channel) || manager.recentlyJoined(channel)
+  // A live channel's subscription is confirmed already: nothing to wait for.
+  const live = manager.isLive(channel);
+  let subscribed = live || manager.recentlyJoined(channel)
     ? manager.join(channel, waiter)
     : undefined;
   let result: AttemptResult | undefined;
   try {
-    if (subscribed) await waiter.until(subscribed, deadline - now(), signal);
+    if (subscribed && !live) await waiter.until(subscribed, deadline - now(), signal);
     result = await attempt();
     if (result.acquired || now() >= deadline) return result;
     if (!subscribed) {
@@ -60,7 +64,8 @@ export async function waitFair(
       if (!woken || !waiter.grant) result = await attempt();
     }
   } finally {
-    const left = manager.leave(channel, waiter);
+    unregisterLocal(waiter);
+    const left = manager.leave(channel, waiter, result?.acquired);
     if (!result?.acquired) await request.settle(left);
   }
 }

@@ -20,6 +20,7 @@ import {
   type Script,
 } from "./_scripts.ts";
 import { runScript, toInt } from "./_script_runner.ts";
+import { deliverLocal, LOCAL_MARK } from "./_local_grants.ts";
 
 /** What the operations need to know of the lock's settings. */
 export interface OpsConfig {
@@ -63,12 +64,23 @@ export class LockOps {
     return { acquired: toInt(reply[0]) === 1, value: toInt(reply[1]), sentAt };
   }
 
-  /** Releases, or leaves the fair queue; true when `token` owned the lock (then handed on). */
-  async release(token: string): Promise<boolean> {
+  /**
+   * Releases, or leaves the fair queue: "handed" when `token` owned the lock
+   * and it went to a queued waiter, "freed" when it owned it and nobody was
+   * queued, "not owned" otherwise.
+   */
+  async release(token: string): Promise<"handed" | "freed" | "not owned"> {
     const { key, fence, queue, alive, channel } = this.#keys;
     const publish = this.#driver.sharded ? "SPUBLISH" : "PUBLISH";
-    const args = [token, channel, `${this.#config.handoffTimeout}`, publish];
-    return toInt(await this.#eval(RELEASE, [key, fence, queue, alive], args)) === 1;
+    const args = [token, channel, `${this.#config.handoffTimeout}`, publish, LOCAL_MARK];
+    const reply = await this.#eval(RELEASE, [key, fence, queue, alive], args);
+    if (!Array.isArray(reply)) {
+      const n = toInt(reply);
+      return n === 2 ? "handed" : n === 1 ? "freed" : "not owned";
+    }
+    // Handed to a waiter of this process: no message was published.
+    deliverLocal(String(reply[1]), toInt(reply[2]), toInt(reply[3]));
+    return "handed";
   }
 
   /** Sets the lease to `ttl` ms if `token` owns the lock; true when it did. */

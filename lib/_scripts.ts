@@ -111,8 +111,13 @@ return {0, redis.call('PTTL', KEYS[1])}`,
  * deleted and `released` is published. Otherwise the token just leaves the
  * queue.
  * KEYS: lock key, fencing counter, queue, alive. ARGV: token, channel, grant
- * (ms), publish command (`PUBLISH`, or `SPUBLISH` for sharded Pub/Sub).
- * Reply: 1 when the token owned the lock, else 0.
+ * (ms), publish command (`PUBLISH`, or `SPUBLISH` for sharded Pub/Sub), and
+ * optionally the releaser's local marker: a waiter whose token contains it
+ * waits in the releaser's own process, so nothing is published for it and
+ * the releaser delivers the hand-off itself.
+ * Reply: 0 when the token did not own the lock; 1 when it did and the lock
+ * is now free; 2 when it was handed on (published); `{1, token, fence, ms}`
+ * when it was handed to a local waiter (not published).
  */
 export const RELEASE: Script = {
   name: "release",
@@ -132,8 +137,11 @@ if head then
   redis.call('SET', KEYS[1], head, 'PX', px)
   local fence = 0
   if string.sub(head, -2) == '#f' then fence = redis.call('INCR', KEYS[2]) end
+  if ARGV[5] and string.find(head, ARGV[5], 1, true) then
+    return {1, head, fence, px}
+  end
   redis.call(ARGV[4], ARGV[2], 'grant ' .. head .. ' ' .. fence .. ' ' .. px)
-  return 1
+  return 2
 end
 redis.call('DEL', KEYS[1])
 redis.call(ARGV[4], ARGV[2], 'released')

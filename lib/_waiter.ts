@@ -6,6 +6,8 @@
  * @module
  */
 
+import { now } from "./_runtime.ts";
+
 /** The longest delay a timer accepts (about 24.8 days). */
 export const MAX_TIMER_MS = 2_147_483_647;
 
@@ -31,6 +33,12 @@ export class Waiter {
   /** @param token The acquisition token, when releases may hand the lock to this waiter. */
   constructor(token?: string) {
     this.token = token;
+  }
+
+  /** Records a hand-off to this waiter (received now) and wakes it. */
+  granted(fence: number, lease: number): void {
+    this.grant = { fence, at: now(), lease };
+    this.notify();
   }
 
   /** Wakes the waiter now, or at its next sleep if it is awake. */

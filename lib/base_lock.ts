@@ -14,6 +14,8 @@ import type { AcquireOptions, AttemptResult, LockOptions, WaitRequest } from "./
 import { resolveDriver } from "./_resolve.ts";
 import { newToken, now } from "./_runtime.ts";
 import { LockOps } from "./_lock_ops.ts";
+import { SubscriberManager } from "./subscriber_manager.ts";
+import { LOCAL_MARK } from "./_local_grants.ts";
 import { runHeld } from "./_run.ts";
 import { BoundedAttempts } from "./_attempts.ts";
 import * as check from "./_validate.ts";
@@ -112,7 +114,8 @@ export abstract class BaseLock<A extends AcquireOptions = AcquireOptions>
     this.#waiting = true;
     // A fair hand-off reads this waiter's ttl (".<ms>") and whether it wants
     // a fencing token ("#f") from its token.
-    const token = `${newToken()}.${this.ttl}${this.#settings.fencing ? "#f" : ""}`;
+    // LOCAL_MARK lets a release in this process hand the lock over directly.
+    const token = `${newToken()}${LOCAL_MARK}${this.ttl}${this.#settings.fencing ? "#f" : ""}`;
     const join = this.fair && blocking && timeout > 0;
     const deadline = now() + (blocking ? timeout : 0);
     const attempts = new BoundedAttempts(
@@ -174,7 +177,12 @@ export abstract class BaseLock<A extends AcquireOptions = AcquireOptions>
     const released = await this.#ops.release(held.token);
     held.lease.end();
     if (this.#held === held) this.#held = undefined;
-    if (!released) {
+    // Nobody was queued: the lock is no longer contended, so a channel kept
+    // subscribed for this instance's next wait is dropped now.
+    if (released !== "handed") {
+      await SubscriberManager.for(this.#driver).stopLingering(this.#keys.channel);
+    }
+    if (released === "not owned") {
       throw new LockNotOwnedError(
         this.name,
         "its lease ran out and the key is gone or held by another holder",

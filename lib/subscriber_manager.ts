@@ -1,7 +1,11 @@
 /**
  * The subscriber manager: one Pub/Sub connection per driver (so per client),
  * shared by every lock and waiter on it. Channels are reference-counted:
- * subscribed when the first waiter joins, unsubscribed when the last leaves.
+ * subscribed when the first waiter joins, unsubscribed when the last leaves,
+ * unless it leaves with the lock: then the channel stays subscribed for the
+ * holder's next wait, until a release finds nobody queued (the lock is no
+ * longer contended) or {@linkcode LINGER_MS} pass. A contended lock then
+ * costs no SUBSCRIBE and UNSUBSCRIBE per acquisition.
  *
  * Waiters of one channel queue in arrival order. A message wakes only the
  * oldest (the head); when the head leaves (it took the lock, timed out or was
@@ -12,12 +16,14 @@
  */
 
 import type { RedisDriver, RedisSubscriber } from "./driver.ts";
-import { now } from "./_runtime.ts";
+import { now, unrefTimer } from "./_runtime.ts";
 import type { Waiter } from "./_waiter.ts";
 
 interface Channel {
   readonly waiters: Waiter[];
   readonly ready: Promise<void>;
+  /** Set while the channel stays subscribed with no waiter (see `leave`). */
+  linger?: ReturnType<typeof setTimeout>;
 }
 
 const managers = new WeakMap<RedisDriver, SubscriberManager>();
@@ -25,6 +31,11 @@ const managers = new WeakMap<RedisDriver, SubscriberManager>();
 /** How long a lock counts as contended after a waiter joined its channel, in ms. */
 export const RECENT_MS = 2_000;
 const MAX_RECENT = 10_000; // names remembered at most (the memory is a hint)
+/**
+ * How long at most a channel stays subscribed after its last waiter left
+ * with the lock, in ms (see {@linkcode SubscriberManager.stopLingering}).
+ */
+export const LINGER_MS = RECENT_MS;
 
 /**
  * Shares one Pub/Sub connection among all waiters of a driver.
@@ -96,13 +107,15 @@ export class SubscriberManager {
         if (this.#channels.get(channel) === created) this.#channels.delete(channel);
       });
     }
+    clearTimeout(entry.linger);
+    entry.linger = undefined;
     entry.waiters.push(waiter);
     if (this.#joined.size >= MAX_RECENT) this.#joined.clear();
     this.#joined.set(channel, now());
     return entry.ready;
   }
 
-  /** Whether `channel` is subscribed, confirmed, with waiters (joining it costs nothing). */
+  /** Whether `channel` is subscribed and confirmed (joining it costs nothing). */
   isLive(channel: string): boolean {
     return this.#live.has(channel);
   }
@@ -125,17 +138,46 @@ export class SubscriberManager {
   }
 
   /**
-   * Removes `waiter`; wakes the next head; unsubscribes an emptied channel.
+   * Removes `waiter`; wakes the next head; unsubscribes an emptied channel,
+   * at once, or {@linkcode LINGER_MS} later with `linger` (a waiter that
+   * took the lock: a confirmed subscription is kept for the next waiter).
    * The returned promise settles once that UNSUBSCRIBE is confirmed (it
-   * never rejects: a dead connection has no subscriptions left to undo).
+   * never rejects: a dead connection has no subscriptions left to undo);
+   * with `linger`, it may settle before.
    */
-  leave(channel: string, waiter: Waiter): Promise<void> {
+  leave(channel: string, waiter: Waiter, linger = false): Promise<void> {
     const entry = this.#channels.get(channel);
     const index = entry?.waiters.indexOf(waiter) ?? -1;
     if (!entry || index < 0) return Promise.resolve();
     entry.waiters.splice(index, 1);
     if (index === 0) entry.waiters[0]?.notify();
     if (entry.waiters.length > 0) return Promise.resolve();
+    clearTimeout(entry.linger);
+    entry.linger = undefined;
+    if (linger && this.#live.has(channel)) {
+      entry.linger = unrefTimer(setTimeout(() => {
+        entry.linger = undefined;
+        if (entry.waiters.length === 0) this.#drop(channel, entry);
+      }, LINGER_MS));
+      return Promise.resolve();
+    }
+    return this.#drop(channel, entry);
+  }
+
+  /**
+   * Unsubscribes `channel` now if it is only kept subscribed after its last
+   * waiter took the lock; settles once confirmed (never rejects).
+   */
+  stopLingering(channel: string): Promise<void> {
+    const entry = this.#channels.get(channel);
+    if (!entry?.linger || entry.waiters.length > 0) return Promise.resolve();
+    clearTimeout(entry.linger);
+    entry.linger = undefined;
+    return this.#drop(channel, entry);
+  }
+
+  #drop(channel: string, entry: Channel): Promise<void> {
+    if (this.#channels.get(channel) !== entry) return Promise.resolve();
     this.#channels.delete(channel);
     this.#live.delete(channel);
     return entry.ready.then(async () => {
@@ -151,8 +193,7 @@ export class SubscriberManager {
     const [, token, fence, lease] = payload.split(" ");
     const waiter = waiters.find((w) => w.token === token);
     if (!waiter) return; // a waiter of another process
-    waiter.grant = { fence: Number(fence), at: now(), lease: Number(lease) };
-    waiter.notify();
+    waiter.granted(Number(fence), Number(lease));
   }
 
   async #subscribe(channel: string): Promise<void> {
@@ -169,7 +210,14 @@ export class SubscriberManager {
         for (const entry of this.#channels.values()) entry.waiters[0]?.notify();
       },
       closed: () => {
-        if (this.#connection === opening) this.#connection = undefined;
+        if (this.#connection !== opening) return;
+        this.#connection = undefined;
+        for (const [channel, entry] of this.#channels) { // nothing left to keep
+          if (entry.waiters.length > 0) continue;
+          clearTimeout(entry.linger);
+          this.#channels.delete(channel);
+          this.#live.delete(channel);
+        }
       },
     });
     this.#connection = opening;

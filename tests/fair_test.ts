@@ -5,7 +5,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type RedisDriver, RedisLock, RedisSpinLock } from "../mod.ts";
 import { resolveDriver } from "../lib/_resolve.ts";
-import { delay, eachClient, type TestEnv } from "./_env.ts";
+import { commandCalls, delay, eachClient, subscribers, type TestEnv } from "./_env.ts";
+import { lockKeys } from "../lib/_keys.ts";
+import { RELEASE } from "../lib/_scripts.ts";
+import { LINGER_MS } from "../lib/subscriber_manager.ts";
 import { startChild } from "./_process.ts";
 import { startRedis } from "./_redis.ts";
 
@@ -119,29 +122,6 @@ eachClient("fair: a waiter aborted just as it is granted hands the lock on", asy
 });
 
 eachClient(
-  "fair: a granted waiter whose hand-off message is lost still acquires, within a third of handoffTimeout",
-  async (env) => {
-    const holder = new RedisLock(await env.client(), "fair", { fair: true });
-    await holder.lock();
-    const base = resolveDriver(await env.client());
-    const deaf: RedisDriver = { // delivers no message at all
-      ...base,
-      createSubscriber: (events) => base.createSubscriber({ ...events, message: () => {} }),
-    };
-    const waiter = new RedisLock(deaf, "fair", { fair: true, handoffTimeout: 900 });
-    const acquired = waiter.acquire({ blockingTimeout: 5_000 });
-    while (await queueLength(env) < 1) await delay(2);
-    await delay(20);
-    const releasedAt = performance.now();
-    await holder.release();
-    assert.equal(await acquired, true);
-    const waited = performance.now() - releasedAt;
-    assert.ok(waited < 300 + 150, `acquired ${waited.toFixed(0)} ms after the hand-off`);
-    await waiter.release();
-  },
-);
-
-eachClient(
   "fair: fencing tokens grow through hand-offs and the lease is renewed after one",
   async (env) => {
     const opts = { fair: true, fencing: true, ttl: 600, handoffTimeout: 300 };
@@ -210,3 +190,121 @@ test("fair: a queued waiter killed with SIGKILL delays the next by at most about
     await server.stop();
   }
 });
+
+const CHANNEL = lockKeys("fair").channel;
+
+/**
+ * Releases a lock that a holder of another process (token `token`) holds:
+ * the release script without this process's local mark, so the hand-off is
+ * published as a `grant` message.
+ */
+async function releaseFromElsewhere(env: TestEnv, token: string): Promise<void> {
+  const { key, fence, queue, alive } = lockKeys("fair");
+  const reply = await env.server.command(
+    "EVAL",
+    RELEASE.source,
+    "4",
+    key,
+    fence,
+    queue,
+    alive,
+    token,
+    CHANNEL,
+    "3000",
+    "PUBLISH",
+  );
+  assert.equal(reply, 2, "handed on by a published grant");
+}
+
+eachClient(
+  "fair: a hand-off from another process arrives as a grant message and the waiter owns the lock",
+  async (env) => {
+    await env.server.command("SET", "lock:{fair}", "elsewhere.30000", "PX", "30000");
+    const waiter = new RedisLock(await env.client(), "fair", { fair: true });
+    const acquired = waiter.acquire({ blockingTimeout: 10_000 });
+    while (await queueLength(env) < 1) await delay(2);
+    await delay(20); // subscribed and asleep
+    const published = await commandCalls(env.server, "publish");
+    const releasedAt = performance.now();
+    await releaseFromElsewhere(env, "elsewhere.30000");
+    assert.equal(await acquired, true);
+    assert.ok(performance.now() - releasedAt < 500, "woken by the message, not a refresh");
+    assert.equal(await commandCalls(env.server, "publish"), published + 1);
+    assert.equal(await waiter.owned(), true);
+    await waiter.release();
+  },
+);
+
+eachClient(
+  "fair: a granted waiter whose hand-off message is lost still acquires, within a third of handoffTimeout",
+  async (env) => {
+    await env.server.command("SET", "lock:{fair}", "elsewhere.30000", "PX", "30000");
+    const base = resolveDriver(await env.client());
+    const deaf: RedisDriver = { // delivers no message at all
+      ...base,
+      createSubscriber: (events) => base.createSubscriber({ ...events, message: () => {} }),
+    };
+    const waiter = new RedisLock(deaf, "fair", { fair: true, handoffTimeout: 900 });
+    const acquired = waiter.acquire({ blockingTimeout: 5_000 });
+    while (await queueLength(env) < 1) await delay(2);
+    await delay(20);
+    const releasedAt = performance.now();
+    await releaseFromElsewhere(env, "elsewhere.30000");
+    assert.equal(await acquired, true);
+    const waited = performance.now() - releasedAt;
+    assert.ok(waited < 300 + 150, `acquired ${waited.toFixed(0)} ms after the hand-off`);
+    await waiter.release();
+  },
+);
+
+eachClient(
+  "fair: a hand-off to a waiter of the releasing process is delivered in memory: nothing is published",
+  async (env) => {
+    const holder = new RedisLock(await env.client(), "fair", { fair: true });
+    await holder.lock();
+    const waiter = new RedisLock(await env.client(), "fair", { fair: true });
+    const acquired = waiter.acquire({ blockingTimeout: 10_000 });
+    while (await queueLength(env) < 1) await delay(2);
+    const published = await commandCalls(env.server, "publish");
+    await holder.release();
+    assert.equal(await acquired, true);
+    assert.equal(await commandCalls(env.server, "publish"), published);
+    assert.equal(await waiter.owned(), true);
+    await waiter.release();
+  },
+);
+
+eachClient(
+  "fair: a holder that got the lock by hand-off keeps its channel until a release finds nobody queued",
+  async (env) => {
+    const holder = new RedisLock(await env.client(), "fair", { fair: true });
+    await holder.lock();
+    const waiter = new RedisLock(await env.client(), "fair", { fair: true });
+    const acquired = waiter.acquire({ blockingTimeout: 10_000 });
+    while (await queueLength(env) < 1) await delay(2);
+    await holder.release();
+    assert.equal(await acquired, true);
+    assert.equal(await subscribers(env.server, CHANNEL), 1, "kept for the next wait");
+    await waiter.release(); // nobody queued: the lock is free, the channel dropped
+    assert.equal(await subscribers(env.server, CHANNEL), 0);
+  },
+);
+
+eachClient(
+  "fair: a kept channel is dropped LINGER_MS after its waiter took the lock, even while held",
+  async (env) => {
+    const holder = new RedisLock(await env.client(), "fair", { fair: true });
+    await holder.lock();
+    const waiter = new RedisLock(await env.client(), "fair", { fair: true });
+    const acquired = waiter.acquire({ blockingTimeout: 10_000 });
+    while (await queueLength(env) < 1) await delay(2);
+    await holder.release();
+    assert.equal(await acquired, true);
+    const tookAt = performance.now();
+    while (await subscribers(env.server, CHANNEL) > 0) await delay(20);
+    const kept = performance.now() - tookAt;
+    assert.ok(kept >= LINGER_MS - 50 && kept < LINGER_MS + 1_000, `kept ${kept.toFixed(0)} ms`);
+    assert.equal(await waiter.owned(), true);
+    await waiter.release();
+  },
+);

@@ -1,0 +1,41 @@
+/**
+ * Fair hand-offs between a releaser and a waiter of this very process (of
+ * this copy of the module): the release script names the waiter in its reply
+ * instead of publishing, and the releaser delivers the grant here. This saves
+ * the Pub/Sub message, its fan-out to every subscribed connection, and the
+ * subscriber's dispatch.
+ *
+ * A waiter's token carries {@linkcode LOCAL_MARK}; the releaser passes the
+ * same mark to the script, so only a releaser sharing the registry below can
+ * skip the message. A reply that never arrives (the connection dropped after
+ * the script ran) is a lost hand-off message: the waiter finds the lock its
+ * own at its next refresh, as for a lost Pub/Sub message.
+ *
+ * @module
+ */
+
+import { newToken } from "./_runtime.ts";
+import type { Waiter } from "./_waiter.ts";
+
+/** Marks the tokens of this module's waiters: `@<64 random bits hex>.`. */
+export const LOCAL_MARK = `@${newToken().replaceAll("-", "").slice(0, 16)}.`;
+
+const waiters = new Map<string, Waiter>();
+
+/** Makes `waiter` (whose token must be set) reachable by local releases. */
+export function registerLocal(waiter: Waiter): void {
+  waiters.set(waiter.token!, waiter);
+}
+
+/** Removes `waiter`; a later local hand-off to its token finds nobody. */
+export function unregisterLocal(waiter: Waiter): void {
+  if (waiters.get(waiter.token!) === waiter) waiters.delete(waiter.token!);
+}
+
+/**
+ * Delivers a hand-off made by a local release. Nobody to deliver to means the
+ * waiter has just left: its leaving release hands the lock on.
+ */
+export function deliverLocal(token: string, fence: number, lease: number): void {
+  waiters.get(token)?.granted(fence, lease);
+}
