@@ -40,11 +40,7 @@ eachClient(
 eachClient(
   "fair: a hand-off needs no extra round trip: the next waiter owns the lock on receipt",
   async (env) => {
-    const holder = new RedisLock(await env.client(), "fair", { fair: true });
-    await holder.lock();
-    const waiter = new RedisLock(await env.client(), "fair", { fair: true });
-    const acquired = waiter.acquire({ blockingTimeout: 10_000 });
-    while (await queueLength(env) < 1) await delay(2);
+    const { holder, waiter, acquired } = await holderAndQueuedWaiter(env);
     await delay(20); // subscribed and asleep
     const before = Number(
       /cmdstat_evalsha:calls=(\d+)/.exec(String(await env.server.command("INFO", "commandstats")))
@@ -193,6 +189,16 @@ test("fair: a queued waiter killed with SIGKILL delays the next by at most about
 
 const CHANNEL = lockKeys("fair").channel;
 
+/** A fair holder, and a fair waiter on another client queued behind it. */
+async function holderAndQueuedWaiter(env: TestEnv) {
+  const holder = new RedisLock(await env.client(), "fair", { fair: true });
+  await holder.lock();
+  const waiter = new RedisLock(await env.client(), "fair", { fair: true });
+  const acquired = waiter.acquire({ blockingTimeout: 10_000 });
+  while (await queueLength(env) < 1) await delay(2);
+  return { holder, waiter, acquired };
+}
+
 /**
  * Releases a lock that a holder of another process (token `token`) holds:
  * the release script without this process's local mark, so the hand-off is
@@ -260,11 +266,7 @@ eachClient(
 eachClient(
   "fair: a hand-off to a waiter of the releasing process is delivered in memory: nothing is published",
   async (env) => {
-    const holder = new RedisLock(await env.client(), "fair", { fair: true });
-    await holder.lock();
-    const waiter = new RedisLock(await env.client(), "fair", { fair: true });
-    const acquired = waiter.acquire({ blockingTimeout: 10_000 });
-    while (await queueLength(env) < 1) await delay(2);
+    const { holder, waiter, acquired } = await holderAndQueuedWaiter(env);
     const published = await commandCalls(env.server, "publish");
     await holder.release();
     assert.equal(await acquired, true);
@@ -277,11 +279,7 @@ eachClient(
 eachClient(
   "fair: a holder that got the lock by hand-off keeps its channel until a release finds nobody queued",
   async (env) => {
-    const holder = new RedisLock(await env.client(), "fair", { fair: true });
-    await holder.lock();
-    const waiter = new RedisLock(await env.client(), "fair", { fair: true });
-    const acquired = waiter.acquire({ blockingTimeout: 10_000 });
-    while (await queueLength(env) < 1) await delay(2);
+    const { holder, waiter, acquired } = await holderAndQueuedWaiter(env);
     await holder.release();
     assert.equal(await acquired, true);
     assert.equal(await subscribers(env.server, CHANNEL), 1, "kept for the next wait");
@@ -293,11 +291,7 @@ eachClient(
 eachClient(
   "fair: a kept channel is dropped LINGER_MS after its waiter took the lock, even while held",
   async (env) => {
-    const holder = new RedisLock(await env.client(), "fair", { fair: true });
-    await holder.lock();
-    const waiter = new RedisLock(await env.client(), "fair", { fair: true });
-    const acquired = waiter.acquire({ blockingTimeout: 10_000 });
-    while (await queueLength(env) < 1) await delay(2);
+    const { holder, waiter, acquired } = await holderAndQueuedWaiter(env);
     await holder.release();
     assert.equal(await acquired, true);
     const tookAt = performance.now();
