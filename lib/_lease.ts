@@ -23,6 +23,7 @@ export class Lease {
   readonly #autoExtend: boolean;
   #ttl: number;
   #deadline: ReturnType<typeof setTimeout> | undefined;
+  #expiresAt = Infinity;
   #renewal: ReturnType<typeof setTimeout> | undefined;
   #ended = false;
 
@@ -53,8 +54,15 @@ export class Lease {
     return this.#controller.signal;
   }
 
-  /** Whether the lease is known to be lost. */
+  /**
+   * Whether the lease is known to be lost. It also compares the clock with
+   * the local deadline, so a process that resumes after a pause (whose
+   * timers have not run yet) sees the loss at once, and the signal aborts.
+   */
   get lost(): boolean {
+    if (!this.#ended && now() >= this.#expiresAt) {
+      this.lose("its lease ran out before a renewal succeeded");
+    }
     return this.#controller.signal.aborted;
   }
 
@@ -71,6 +79,7 @@ export class Lease {
 
   #arm(since: number, length: number): void {
     clearTimeout(this.#deadline);
+    this.#expiresAt = since + length;
     this.#deadline = unrefTimer(setTimeout(() => {
       this.lose("its lease ran out before a renewal succeeded");
     }, Math.max(0, since + length - now())));

@@ -10,6 +10,8 @@ import { LockNotOwnedError } from "./errors.ts";
 /** What `runHeld` needs of a lock that has just been acquired. */
 export interface HeldLock {
   readonly signal: AbortSignal;
+  /** Whether the lock is still held (checks the lease's local deadline). */
+  readonly held: boolean;
   release(): Promise<void>;
 }
 
@@ -34,7 +36,10 @@ export async function runHeld<T>(
     });
     throw err;
   }
-  if (signal.aborted) {
+  // Reading `held` compares the clock with the lease's local deadline: a
+  // lease that ran out while the process was paused counts as lost now,
+  // before its timer has run.
+  if (!lock.held && signal.aborted) {
     await lock.release().catch(() => {});
     throw signal.reason;
   }

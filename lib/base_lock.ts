@@ -12,12 +12,11 @@ import { Lease } from "./_lease.ts";
 import { type LockKeys, lockKeys } from "./_keys.ts";
 import type { AcquireOptions, AttemptResult, LockOptions, WaitRequest } from "./options.ts";
 import { resolveDriver } from "./_resolve.ts";
-import { newToken, now } from "./_runtime.ts";
+import { now } from "./_runtime.ts";
 import { LockOps } from "./_lock_ops.ts";
 import { SubscriberManager } from "./subscriber_manager.ts";
-import { LOCAL_MARK } from "./_local_grants.ts";
 import { runHeld } from "./_run.ts";
-import { BoundedAttempts } from "./_attempts.ts";
+import { acquisition } from "./_acquisition.ts";
 import * as check from "./_validate.ts";
 import { acquireSettings, type LockSettings, lockSettings } from "./_settings.ts";
 import { showValue } from "./_format.ts";
@@ -112,42 +111,20 @@ export abstract class BaseLock<A extends AcquireOptions = AcquireOptions>
     }
     signal?.throwIfAborted();
     this.#waiting = true;
-    // A fair hand-off reads this waiter's ttl (".<ms>") and whether it wants
-    // a fencing token ("#f") from its token.
-    // LOCAL_MARK lets a release in this process hand the lock over directly.
-    const token = `${newToken()}${LOCAL_MARK}${this.ttl}${this.#settings.fencing ? "#f" : ""}`;
-    const join = this.fair && blocking && timeout > 0;
-    const deadline = now() + (blocking ? timeout : 0);
-    const attempts = new BoundedAttempts(
-      () => this.#ops.attempt(token, join),
-      this.#driver,
-      deadline,
-      signal,
-    );
-    let result: AttemptResult | undefined;
     try {
-      const request: WaitRequest = {
-        attempt: () => attempts.next(),
-        token,
-        deadline,
-        signal,
-        channel: this.#keys.channel,
+      const spec = {
+        ops: this.#ops,
         driver: this.#driver,
-        settle: (cleanup) => attempts.settle(cleanup),
+        channel: this.#keys.channel,
+        ...this.#settings,
+        blocking,
+        timeout,
+        signal,
       };
-      result = await this._wait(request, (options ?? {}) as A);
-      if (!result.acquired) return false;
-      if (signal?.aborted) throw signal.reason;
-      this.#hold(token, result);
-      return true;
+      const wait = (request: WaitRequest) => this._wait(request, (options ?? {}) as A);
+      return await acquisition(spec, wait, (token, result) => this.#hold(token, result));
     } finally {
       this.#waiting = false;
-      // Gave up, failed or was aborted: leave the fair queue, and hand on a
-      // lock taken (or handed over) at that very moment, or by an attempt
-      // whose answer never came, instead of leaking it.
-      if (this.#held?.token !== token && (join || result?.acquired || attempts.uncertain)) {
-        await attempts.settle(this.#ops.release(token));
-      }
     }
   }
 
@@ -256,6 +233,7 @@ export abstract class BaseLock<A extends AcquireOptions = AcquireOptions>
    * lost. A fresh signal for each acquisition; a release does not abort it.
    */
   get signal(): AbortSignal {
+    void this.held; // a lease past its local deadline aborts the signal now
     return this.#signal;
   }
 
@@ -264,7 +242,11 @@ export abstract class BaseLock<A extends AcquireOptions = AcquireOptions>
     return this.#fence;
   }
 
-  /** Whether this instance believes it holds the lock (no round trip). */
+  /**
+   * Whether this instance believes it holds the lock (no round trip). Also
+   * false as soon as the lease's local deadline has passed, even before its
+   * timer has run (a process resumed after a pause).
+   */
   get held(): boolean {
     return this.#held !== undefined && !this.#held.lease.lost;
   }

@@ -229,3 +229,33 @@ eachClient(
     assert.equal(await lock.locked(), false);
   },
 );
+
+/** Blocks the event loop for `ms`, as a paused process (no timer runs meanwhile). */
+function freeze(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) { /* busy */ }
+}
+
+eachClient(
+  "held is false, and the signal aborted, as soon as the lease's local deadline passes, before its timer runs",
+  async (env) => {
+    const lock = new RedisLock(await env.client(), "job", { ttl: 200, autoExtend: false });
+    await lock.lock();
+    const signal = lock.signal;
+    freeze(250); // past the lease; the lease's timer has had no chance to run
+    assert.equal(signal.aborted, false, "the timer did not run during the freeze");
+    assert.equal(lock.held, false);
+    assert.equal(signal.aborted, true);
+    assert.ok(signal.reason instanceof LockLostError);
+    await assert.rejects(lock.release(), LockNotOwnedError);
+  },
+);
+
+eachClient(
+  "run() rejects with LockLostError when the callback outlived the lease in one synchronous stretch",
+  async (env) => {
+    const lock = new RedisLock(await env.client(), "job", { ttl: 200, autoExtend: false });
+    await assert.rejects(lock.run(() => freeze(250)), LockLostError);
+    assert.equal(await lock.locked(), false);
+  },
+);

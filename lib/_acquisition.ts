@@ -1,0 +1,70 @@
+/**
+ * One `acquire()` call from token to outcome: makes the token, bounds the
+ * attempts, lets the lock's wait strategy run, and when the lock is not kept
+ * (gave up, failed, aborted) leaves the fair queue and hands on a lock taken
+ * at that very moment, or by an attempt whose answer never came.
+ *
+ * @module
+ */
+
+import type { RedisDriver } from "./driver.ts";
+import type { AttemptResult, WaitRequest } from "./options.ts";
+import type { LockOps } from "./_lock_ops.ts";
+import { BoundedAttempts } from "./_attempts.ts";
+import { LOCAL_MARK } from "./_local_grants.ts";
+import { newToken, now } from "./_runtime.ts";
+
+/** What one acquisition needs to know. */
+export interface AcquisitionSpec {
+  readonly ops: LockOps;
+  readonly driver: RedisDriver;
+  readonly channel: string;
+  readonly ttl: number;
+  readonly fencing: boolean;
+  readonly fair: boolean;
+  readonly blocking: boolean;
+  readonly timeout: number;
+  readonly signal: AbortSignal | undefined;
+}
+
+/**
+ * Runs one acquisition; `hold` is called with the token and result when the
+ * lock was taken and the caller has not aborted meanwhile.
+ * @returns true when held; false when not taken by the deadline.
+ */
+export async function acquisition(
+  spec: AcquisitionSpec,
+  wait: (request: WaitRequest) => Promise<AttemptResult>,
+  hold: (token: string, result: AttemptResult) => void,
+): Promise<boolean> {
+  const { ops, driver, blocking, timeout, signal } = spec;
+  // A fair hand-off reads this waiter's ttl (".<ms>") and whether it wants a
+  // fencing token ("#f") from its token; LOCAL_MARK lets a release in this
+  // process hand the lock over in memory.
+  const token = `${newToken()}${LOCAL_MARK}${spec.ttl}${spec.fencing ? "#f" : ""}`;
+  const join = spec.fair && blocking && timeout > 0;
+  const deadline = now() + (blocking ? timeout : 0);
+  const attempts = new BoundedAttempts(() => ops.attempt(token, join), driver, deadline, signal);
+  let result: AttemptResult | undefined;
+  let kept = false;
+  try {
+    result = await wait({
+      attempt: () => attempts.next(),
+      token,
+      deadline,
+      signal,
+      channel: spec.channel,
+      driver,
+      settle: (cleanup) => attempts.settle(cleanup),
+    });
+    if (!result.acquired) return false;
+    if (signal?.aborted) throw signal.reason;
+    hold(token, result);
+    kept = true;
+    return true;
+  } finally {
+    if (!kept && (join || result?.acquired || attempts.uncertain)) {
+      await attempts.settle(ops.release(token));
+    }
+  }
+}
