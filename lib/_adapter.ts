@@ -1,12 +1,14 @@
 /**
  * What the client adapters share: the script commands built from one raw
- * `send`, and which client errors are worth sending an attempt again for.
+ * `send`, which client errors are worth sending an attempt again for, and a
+ * time bound on a reply.
  *
  * @module
  */
 
 import type { RedisDriver } from "./driver.ts";
 import { LockError } from "./errors.ts";
+import { unrefTimer } from "./_runtime.ts";
 
 /** `evalsha` and `eval` over a client's raw command call. */
 export function scriptCommands(
@@ -36,4 +38,13 @@ export function isTransientError(err: unknown, clientOpen: boolean): boolean {
   if (err instanceof TypeError || err instanceof RangeError) return false;
   if (RETRY_REPLY.test(err.message)) return true;
   return clientOpen && !REPLY.test(err.message);
+}
+
+/** Settles like `op`, or rejects when it has not within `ms` (a Pub/Sub confirmation, say). */
+export function within(op: Promise<unknown>, ms: number): Promise<unknown> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise((_, reject) => {
+    timer = unrefTimer(setTimeout(() => reject(new Error(`no reply within ${ms} ms`)), ms));
+  });
+  return Promise.race([op, late]).finally(() => clearTimeout(timer));
 }

@@ -23,7 +23,7 @@
 
 import type { RedisDriver, RedisSubscriber, SubscriberEvents } from "./driver.ts";
 import { unrefTimer } from "./_runtime.ts";
-import { isTransientError, scriptCommands } from "./_adapter.ts";
+import { isTransientError, scriptCommands, within } from "./_adapter.ts";
 
 // The driver types, so that this entry point's documentation is complete on its own.
 export type { RedisDriver, RedisSubscriber, SubscriberEvents } from "./driver.ts";
@@ -150,15 +150,6 @@ async function hasShardedPubSub(cluster: NodeRedisCluster): Promise<boolean> {
 const CONFIRM_MS = 2_000;
 const SETTLE_MS = 100;
 const RETRY_MS = 1_000;
-
-/** Settles like `op`, or rejects when it has not within `ms`. */
-function within(op: Promise<unknown>, ms: number): Promise<unknown> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise((_, reject) => {
-    timer = unrefTimer(setTimeout(() => reject(new Error(`no reply within ${ms} ms`)), ms));
-  });
-  return Promise.race([op, late]).finally(() => clearTimeout(timer));
-}
 
 function openSubscriber(
   cluster: NodeRedisCluster,

@@ -15,7 +15,7 @@ import { createCluster as createCluster5 } from "redis5";
 import { Cluster as Cluster5 } from "ioredis";
 import { Cluster as Cluster6 } from "ioredis6";
 import type { LockClient } from "../mod.ts";
-import { freePort, rawCommand, type Reply } from "./_redis.ts";
+import { freePort, launch as launchRedis, rawCommand, type Reply } from "./_redis.ts";
 
 /** One redis-server of the cluster. */
 export interface ClusterNode {
@@ -93,32 +93,15 @@ function installExitHook(): void {
 }
 
 async function launch(dir: string, port: number, bus: number, extra: string[]) {
-  const args = [
-    ...["--port", `${port}`, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-    ...["--dir", dir, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"],
-    ...["--cluster-port", `${bus}`, ...extra],
-  ];
-  const child = spawn("redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
+  const cluster = ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"];
+  const child = await launchRedis(
+    port,
+    dir,
+    [...cluster, "--cluster-port", `${bus}`, ...extra],
+    400,
+  );
   running.add(child);
   child.once("exit", () => running.delete(child));
-  let output = "";
-  child.stdout!.setEncoding("utf8");
-  child.stdout!.on("data", (chunk: string) => output += chunk);
-  child.stderr!.resume();
-  const exited = once(child, "exit");
-  for (let i = 0; i < 400 && !output.includes("Ready to accept connections"); i++) {
-    const state = await Promise.race([
-      new Promise((resolve) => setTimeout(resolve, 25, "wait")),
-      exited.then(() => "exited"),
-    ]);
-    if (state === "exited") throw new Error(`redis-server exited on port ${port}:\n${output}`);
-  }
-  if (!output.includes("Ready to accept connections")) {
-    child.kill("SIGKILL");
-    throw new Error(`redis-server did not start on port ${port}:\n${output}`);
-  }
-  child.stdout!.removeAllListeners("data");
-  child.stdout!.resume();
   return child;
 }
 

@@ -37,7 +37,13 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-async function launch(port: number, dir: string, extra: string[]): Promise<ChildProcess> {
+/** Starts redis-server on `port` with `extra` arguments; resolves once it accepts connections. */
+export async function launch(
+  port: number,
+  dir: string,
+  extra: string[],
+  tries = 200,
+): Promise<ChildProcess> {
   const args = ["--port", `${port}`, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
   const child = spawn("redis-server", [...args, "--dir", dir, ...extra], {
     stdio: ["ignore", "pipe", "pipe"],
@@ -47,7 +53,7 @@ async function launch(port: number, dir: string, extra: string[]): Promise<Child
   child.stdout!.on("data", (chunk: string) => output += chunk);
   child.stderr!.resume();
   const exited = once(child, "exit");
-  for (let i = 0; i < 200 && !output.includes("Ready to accept connections"); i++) {
+  for (let i = 0; i < tries && !output.includes("Ready to accept connections"); i++) {
     const ready = await Promise.race([
       new Promise((resolve) => setTimeout(resolve, 25, "wait")),
       exited.then(() => "exited"),
