@@ -64,7 +64,7 @@ export class BoundedAttempts {
 
   /** One attempt, retried on transient errors; see the module doc. */
   async next(): Promise<AttemptResult> {
-    const pause = new Waiter();
+    let pause: Waiter | undefined; // only for a retry: nothing extra on the hot path
     for (let backoff = FIRST_RETRY_MS;; backoff = Math.min(2 * backoff, MAX_RETRY_MS)) {
       const sentAt = now();
       this.uncertain = true;
@@ -74,7 +74,7 @@ export class BoundedAttempts {
       } catch (err) {
         const left = this.#deadline - now();
         if (this.#signal?.aborted || left <= 0 || !this.#driver.isTransient?.(err)) throw err;
-        await pause.sleep(Math.min(backoff, left), this.#signal);
+        await (pause ??= new Waiter()).sleep(Math.min(backoff, left), this.#signal);
         continue;
       }
       this.stalled = answer === undefined;

@@ -155,8 +155,8 @@ export abstract class BaseLock<A extends AcquireOptions = AcquireOptions>
     held.lease.end();
     if (this.#held === held) this.#held = undefined;
     // Nobody was queued: the lock is no longer contended, so a channel kept
-    // subscribed for this instance's next wait is dropped now.
-    if (released !== "handed") {
+    // subscribed for this instance's next wait (fair mode only) is dropped now.
+    if (released !== "handed" && this.fair) {
       await SubscriberManager.for(this.#driver).stopLingering(this.#keys.channel);
     }
     if (released === "not owned") {
