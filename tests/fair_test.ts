@@ -228,8 +228,8 @@ eachClient(
     await env.server.command("SET", "lock:{fair}", "elsewhere.30000", "PX", "30000");
     const waiter = new RedisLock(await env.client(), "fair", { fair: true });
     const acquired = waiter.acquire({ blockingTimeout: 10_000 });
-    while (await queueLength(env) < 1) await delay(2);
-    await delay(20); // subscribed and asleep
+    // Queued, and its subscription confirmed by the server: the grant reaches it.
+    while (await queueLength(env) < 1 || await subscribers(env.server, CHANNEL) < 1) await delay(2);
     const published = await commandCalls(env.server, "publish");
     const releasedAt = performance.now();
     await releaseFromElsewhere(env, "elsewhere.30000");
@@ -252,8 +252,7 @@ eachClient(
     };
     const waiter = new RedisLock(deaf, "fair", { fair: true, handoffTimeout: 900 });
     const acquired = waiter.acquire({ blockingTimeout: 5_000 });
-    while (await queueLength(env) < 1) await delay(2);
-    await delay(20);
+    while (await queueLength(env) < 1 || await subscribers(env.server, CHANNEL) < 1) await delay(2);
     const releasedAt = performance.now();
     await releaseFromElsewhere(env, "elsewhere.30000");
     assert.equal(await acquired, true);
