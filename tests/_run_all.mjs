@@ -45,6 +45,11 @@ const RUNTIMES = {
       const m = strip(out).match(/(\d+) passed(?: \(\d+ steps?\))? \| (\d+) failed/);
       return m && [Number(m[1]), Number(m[2])];
     },
+    // Deno lists failures after "FAILURES" as "name => file:line".
+    failures: (out) => {
+      const tail = strip(out).split(/^\s*FAILURES\s*$/m)[1] ?? "";
+      return tail.split("\n").filter((line) => line.includes(" => "));
+    },
   },
   bun: {
     cmd: [bin("bun"), "test", "--timeout", "60000", "tests/"],
@@ -53,6 +58,7 @@ const RUNTIMES = {
       const fail = strip(out).match(/^\s*(\d+) fail$/m);
       return pass && fail && [Number(pass[1]), Number(fail[1])];
     },
+    failures: (out) => strip(out).split("\n").filter((line) => line.startsWith("(fail) ")),
   },
   node: {
     cmd: ["node", "--import", "tsx", "--test", ...testFiles],
@@ -61,6 +67,7 @@ const RUNTIMES = {
       const fail = out.match(/^# fail (\d+)$/m);
       return pass && fail && [Number(pass[1]), Number(fail[1])];
     },
+    failures: (out) => out.split("\n").filter((line) => /^not ok \d+ /.test(line)),
   },
 };
 
@@ -105,6 +112,8 @@ for (const name of wanted) {
   passed += counts[0];
   failed += counts[1] + broken;
   summary.push(`${name}: ${counts[0]} passed, ${counts[1] + broken} failed (exit ${code})`);
+  // Name what failed next to the totals, so the tail of a CI log is enough.
+  for (const line of runtime.failures(out)) summary.push(`  ${name} failed: ${line.trim()}`);
 }
 console.log(`\n${summary.join("\n")}`);
 console.log(`${passed} passed, ${failed} failed`);
