@@ -44,6 +44,33 @@ export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** Polls `condition` every 5 ms; rejects naming `what` if it does not hold within `ms`. */
+export async function until(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  ms = 10_000,
+): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!(await condition())) {
+    if (performance.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
+    await delay(5);
+  }
+}
+
+/** `promise`, or a rejection naming `what` if it has not settled within `ms`. */
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const hung = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`still pending after ${ms} ms: ${what}`)), ms);
+  });
+  return Promise.race([promise, hung]).finally(() => clearTimeout(timer));
+}
+
+/** The channels subscribed on the server now. */
+export async function channels(server: RedisServer): Promise<string[]> {
+  return await server.command("PUBSUB", "CHANNELS") as string[];
+}
+
 /** How many subscribers `channel` has on the server. */
 export async function subscribers(server: RedisServer, channel: string): Promise<number> {
   const reply = await server.command("PUBSUB", "NUMSUB", channel);

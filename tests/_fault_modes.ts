@@ -1,14 +1,16 @@
 /**
  * Fault-injection harness: the three ways to hold a lock (every fault test
- * loops over them), polling for real conditions, and deadlines on promises
- * so a hang fails the test instead of stalling the suite.
+ * loops over them), drivers that count the commands in flight, and what
+ * the fault tests look at on the server.
  */
 
 import { test } from "node:test";
 import type { LockClient, LockOptions, RedisDriver, SpinAcquireOptions } from "../mod.ts";
 import { type BaseLock, RedisLock, RedisSpinLock } from "../mod.ts";
 import { resolveDriver } from "../lib/_resolve.ts";
-import { CLIENT_KINDS, type ClientKind, delay, type TestEnv, testEnv } from "./_env.ts";
+import { lockKeys } from "../lib/_keys.ts";
+import { SubscriberManager } from "../lib/subscriber_manager.ts";
+import { CLIENT_KINDS, type ClientKind, type TestEnv, testEnv, until } from "./_env.ts";
 import type { RedisServer } from "./_redis.ts";
 
 /** One way to hold a lock. */
@@ -60,33 +62,6 @@ export function modeNamed(name: string): Mode {
   return mode;
 }
 
-/** Polls `condition` every 5 ms; rejects naming `what` if it does not hold within `ms`. */
-export async function until(
-  condition: () => boolean | Promise<boolean>,
-  what: string,
-  ms = 10_000,
-): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!(await condition())) {
-    if (performance.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
-    await delay(5);
-  }
-}
-
-/** `promise`, or a rejection naming `what` if it has not settled within `ms`. */
-export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const hung = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`still pending after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([promise, hung]).finally(() => clearTimeout(timer));
-}
-
-/** The channels subscribed on the server now. */
-export async function channels(server: RedisServer): Promise<string[]> {
-  return await server.command("PUBSUB", "CHANNELS") as string[];
-}
-
 /** How many connections are in Pub/Sub mode on the server now. */
 export async function pubsubConnections(server: RedisServer): Promise<number> {
   const list = String(await server.command("CLIENT", "LIST", "TYPE", "pubsub")).trim();
@@ -97,14 +72,18 @@ export async function pubsubConnections(server: RedisServer): Promise<number> {
 export interface TrackedDriver extends RedisDriver {
   /** Commands sent and not yet answered. */
   readonly inflight: number;
+  /** Commands sent so far. */
+  readonly sent: number;
 }
 
 /** Wraps `client`'s driver to count commands in flight (so a test can act while all sleep). */
 export function tracked(client: LockClient): TrackedDriver {
   const driver = resolveDriver(client);
   let inflight = 0;
+  let sent = 0;
   const count =
     <A extends unknown[]>(run: (...args: A) => Promise<unknown>) => async (...args: A) => {
+      sent++;
       inflight++;
       try {
         return await run(...args);
@@ -119,6 +98,9 @@ export function tracked(client: LockClient): TrackedDriver {
     isTransient: driver.isTransient?.bind(driver),
     get inflight() {
       return inflight;
+    },
+    get sent() {
+      return sent;
     },
   };
 }
@@ -138,4 +120,22 @@ export function eachKind(
       }
     });
   }
+}
+
+/**
+ * Resolves once `waiters` waiters on `drivers` are queued locally with their
+ * subscriptions confirmed, and no command is in flight: all are asleep.
+ */
+export async function asleep(
+  drivers: TrackedDriver[],
+  waiters: number,
+  mode: Mode,
+  names = ["job"],
+): Promise<void> {
+  const managers = drivers.map((d) => SubscriberManager.for(d));
+  const queued = () =>
+    managers.reduce((n, m) => n + m.waiterCount, 0) === waiters &&
+    managers.every((m) => names.every((name) => m.isLive(lockKeys(name).channel)));
+  const quiet = () => drivers.every((d) => d.inflight === 0);
+  await until(() => (!mode.pubsub || queued()) && quiet(), "every waiter asleep");
 }

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { createClient } from "redis";
+import { subscribers, until } from "./_env.ts";
 import { runtimeCommand } from "./_process.ts";
 import { freePort, type RedisServer, startRedis } from "./_redis.ts";
 
@@ -66,23 +67,6 @@ async function withSetup(fn: (setup: Setup) => Promise<void>): Promise<void> {
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Polls `check` every 10 ms until it holds; fails after `ms`. */
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 5_000) {
-  const deadline = performance.now() + ms;
-  while (!(await check())) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await delay(10);
-  }
-}
-
-async function subscribers(server: RedisServer, channel: string): Promise<number> {
-  return ((await server.command("PUBSUB", "NUMSUB", channel)) as [string, number])[1];
 }
 
 /**
@@ -148,8 +132,8 @@ test("run: a lost lock stops the command (SIGTERM, then SIGKILL) and exits 76", 
       env,
     );
     await until(
-      "both commands run",
       () => existsSync(join(dir, "a.ready")) && existsSync(join(dir, "b.ready")),
+      "both commands run",
     );
     await server.command("DEL", "lock:{a}", "lock:{b}"); // behind the holders' backs
     assert.deepEqual(await Promise.all([polite.exited, stubborn.exited]), [76, 76]);
@@ -163,7 +147,7 @@ test("run: SIGTERM goes on to the command, and the lock is released once it ends
     const run = cli(["run", "job", "--", ...idle("job", 'echo got-term > "$DIR/marker"; exit 5')], {
       DIR: dir,
     });
-    await until("the command runs", () => existsSync(join(dir, "job.ready")));
+    await until(() => existsSync(join(dir, "job.ready")), "the command runs");
     assert.equal(await server.command("EXISTS", "lock:{job}"), 1);
     process.kill(run.process.pid!, "SIGTERM"); // not .kill(): Deno then reports the signal as the exit
     assert.equal(await run.exited, 5, "the command's own exit code");
@@ -176,7 +160,7 @@ test("run: SIGTERM while waiting stops the wait with 143, without taking the loc
   await withSetup(async ({ cli, server }) => {
     await server.command("SET", "lock:{job}", "someone-else", "PX", "10000");
     const run = cli(["run", "job", "--", "sh", "-c", "echo ran"]);
-    await until("it waits", async () => await subscribers(server, "lock:{job}:wake") === 1);
+    await until(async () => await subscribers(server, "lock:{job}:wake") === 1, "it waits");
     process.kill(run.process.pid!, "SIGTERM"); // not .kill(): Deno then reports the signal as the exit
     assert.equal(await run.exited, 143);
     assert.equal(run.stdout(), "");
@@ -199,8 +183,8 @@ test("run queues in Redis (fair mode) and is handed the lock on release", async 
     await server.command("SET", "lock:{job}", "someone", "PX", "60000");
     const waiter = cli(["run", "--wait", "20s", "job", "--", "sh", "-c", "echo ran"]);
     await until(
-      "the run is queued",
       async () => Number(await server.command("ZCARD", "lock:{job}:queue")) === 1,
+      "the run is queued",
     );
     await server.command("DEL", "lock:{job}");
     assert.equal(await waiter.exited, 0);
@@ -252,11 +236,11 @@ test("release --force deletes a held lock and wakes a waiting run; without --for
     try {
       const messages: string[] = [];
       await watcher.subscribe("lock:{job}:wake", (message) => messages.push(message));
-      await until("the run waits", async () => await subscribers(server, "lock:{job}:wake") === 2);
+      await until(async () => await subscribers(server, "lock:{job}:wake") === 2, "the run waits");
       const release = cli(["release", "--force", "job"]);
       assert.equal(await release.exited, 0);
       assert.match(release.stdout(), /released/);
-      await until("the wake-up arrives", () => messages.length > 0);
+      await until(() => messages.length > 0, "the wake-up arrives");
       assert.equal(messages[0], "released", "the waiters were woken");
       assert.equal(await waiter.exited, 0);
       assert.equal(waiter.stdout(), "ran\n");

@@ -15,14 +15,14 @@ import {
   type RedisCluster,
   startCluster,
 } from "./_cluster.ts";
+import { delay, until } from "./_env.ts";
+import { asleep, modeNamed, tracked } from "./_fault_modes.ts";
 import type { Reply } from "./_redis.ts";
 
 // One cluster for the whole file, started by the first test that needs it.
 let shared: Promise<RedisCluster> | undefined;
 const cluster = () => shared ??= startCluster();
 after(async () => await (await shared?.catch(() => undefined))?.stop());
-
-const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Env {
   readonly cluster: RedisCluster;
@@ -68,15 +68,6 @@ function eachKind(
   }
 }
 
-/** Polls `check` until it is true; fails after `ms`. */
-async function until(check: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!(await check())) {
-    if (performance.now() > deadline) throw new Error(`still false after ${ms} ms: ${check}`);
-    await delay(10);
-  }
-}
-
 /** Subscribers of `channel` over all live nodes: sharded (`SHARDNUMSUB`) or plain (`NUMSUB`). */
 async function subscribers(c: RedisCluster, channel: string, sharded = true): Promise<number> {
   let n = 0;
@@ -104,7 +95,7 @@ async function wakeGap(
   const waiter = new RedisLock(b, name);
   await holder.lock();
   const acquired = waiter.acquire({ blockingTimeout: 10_000 });
-  await until(async () => await subscribers(c, lockKeys(name).channel, sharded) > 0);
+  await until(async () => await subscribers(c, lockKeys(name).channel, sharded) > 0, "subscribed");
   const releasedAt = performance.now();
   await holder.release();
   assert.equal(await acquired, true);
@@ -235,7 +226,7 @@ test("ioredis cluster adapter: after a node error it subscribes again, confirmed
   fake.emit("smessage", "a", "released");
   // What ioredis 5.9 reports when Redis drops a sharded subscription at a failover:
   fake.emit("nodeError", new Error("Command queue state error. Last reply: sunsubscribe,a,0"));
-  await until(() => seen.includes("resubscribed"), 2_000);
+  await until(() => seen.includes("resubscribed"), "resubscribed", 2_000);
   assert.deepEqual(fake.calls.slice(-3), ["SSUBSCRIBE a", "SUNSUBSCRIBE a", "SSUBSCRIBE a"]);
   assert.deepEqual(seen, ["message a released", "resubscribed"]);
   fake.emit("end");
@@ -272,7 +263,7 @@ test("node-redis cluster adapter: when a node connection becomes ready it subscr
   await delay(200);
   await sub.subscribe("a");
   fake.emit("node-ready");
-  await until(() => seen.includes("resubscribed"), 2_000);
+  await until(() => seen.includes("resubscribed"), "resubscribed", 2_000);
   // node-redis v5 drops a sharded subscription at a failover; v6 keeps it (then a no-op).
   assert.deepEqual(fake.calls, ["COMMAND INFO SPUBLISH", "SSUBSCRIBE a", "SSUBSCRIBE a"]);
   fake.emit("disconnect"); // the cluster client was closed
@@ -338,7 +329,7 @@ eachKind("a release wakes a waiter by sharded Pub/Sub within 500 ms", async (env
   const waiterClient = await env.client();
   await holder.lock();
   const acquired = new RedisLock(waiterClient, env.name).acquire({ blockingTimeout: 10_000 });
-  await until(async () => await subscribers(env.cluster, channel) > 0);
+  await until(async () => await subscribers(env.cluster, channel) > 0, "subscribed");
   // On the master of the lock's slot, and sharded: no plain subscription anywhere.
   assert.deepEqual(await onOwner(env.cluster, key, "PUBSUB", "SHARDNUMSUB", channel), [channel, 1]);
   assert.equal(await subscribers(env.cluster, channel, false), 0);
@@ -348,7 +339,7 @@ eachKind("a release wakes a waiter by sharded Pub/Sub within 500 ms", async (env
   assert.equal(await acquired, true);
   const gap = performance.now() - releasedAt;
   assert.ok(gap < 500, `woken ${gap.toFixed(0)} ms after the release`);
-  await until(async () => await subscribers(env.cluster, channel) === 0);
+  await until(async () => await subscribers(env.cluster, channel) === 0, "unsubscribed");
 });
 
 eachKind("ioredis without shardedSubscribers falls back to plain Pub/Sub", async (env) => {
@@ -375,7 +366,7 @@ eachKind("an aborted fair waiter leaves no key, queue entry or subscription", as
   const controller = new AbortController();
   const waiter = new RedisLock(await env.client(), env.name, { fair: true });
   const waiting = waiter.acquire({ blockingTimeout: 10_000, signal: controller.signal });
-  await until(async () => await subscribers(env.cluster, channel) > 0);
+  await until(async () => await subscribers(env.cluster, channel) > 0, "subscribed");
   const reason = new Error("stop waiting");
   controller.abort(reason);
   await assert.rejects(waiting, (err) => err === reason);
@@ -396,7 +387,10 @@ eachKind(
     for (let i = 0; i < 4; i++) {
       const lock = new RedisLock(await env.client(), env.name, { fair: true });
       done.push(lock.run(() => void order.push(i), { blockingTimeout: 15_000 }));
-      await until(async () => Number(await onOwner(env.cluster, key, "ZCARD", queue)) === i + 1);
+      await until(
+        async () => Number(await onOwner(env.cluster, key, "ZCARD", queue)) === i + 1,
+        "queued",
+      );
     }
     await holder.release();
     await Promise.all(done);
@@ -410,14 +404,16 @@ eachKind(
         )?.[1] ?? 0,
       );
     await holder.lock();
-    const waiter = new RedisLock(await env.client(), env.name, { fair: true });
+    const driver = tracked(await env.client());
+    const waiter = new RedisLock(driver, env.name, { fair: true });
     const acquired = waiter.acquire({ blockingTimeout: 10_000 });
-    await until(async () => Number(await onOwner(env.cluster, key, "ZCARD", queue)) === 1);
-    await delay(20); // subscribed and asleep
+    await asleep([driver], 1, modeNamed("RedisLock fair"), [env.name]);
     const before = await evalshas();
+    const sent = driver.sent;
     await holder.release();
     assert.equal(await acquired, true);
     assert.equal(await evalshas() - before, 1, "only the release script ran");
+    assert.equal(driver.sent, sent, "the waiter sent nothing");
     await waiter.release();
   },
 );
@@ -471,7 +467,7 @@ eachKind(
     const holder = new RedisLock(await env.client(), env.name, { ttl: 15_000 });
     await holder.lock();
     const waiters = await contenders(env, env.name, 3, 20_000);
-    await until(async () => await subscribers(c, channel) === 3);
+    await until(async () => await subscribers(c, channel) === 3, "3 waiters subscribed");
     const { from, to } = await c.failover(await c.keyslot(key));
     assert.notEqual(from, to);
     // Redis drops the sharded subscriptions of a slot whose master steps down.
@@ -511,11 +507,13 @@ eachKind(
     await holder.lock();
     const master = await c.masterOf(slot);
     const [replica] = (await c.shards()).find((s) => s.master === master)!.replicas;
-    await until(async () =>
-      await c.node(replica).command("DBSIZE") === await c.node(master).command("DBSIZE")
+    await until(
+      async () =>
+        await c.node(replica).command("DBSIZE") === await c.node(master).command("DBSIZE"),
+      "the replica caught up",
     );
     const waiters = await contenders(env, env.name, 3, 30_000);
-    await until(async () => await subscribers(c, channel) === 3);
+    await until(async () => await subscribers(c, channel) === 3, "3 waiters subscribed");
     const killedAt = performance.now();
     const { from } = await c.killMaster(slot);
     try {
@@ -533,7 +531,11 @@ eachKind(
       assert.ok(waiters.most() <= 1);
       // Once the client found the new master, wake-ups reach the same clients again.
       const [a, b] = waiters.clients;
-      await until(async () => await wakeGap(c, a, b, env.name).catch(() => Infinity) < 500, 15_000);
+      await until(
+        async () => await wakeGap(c, a, b, env.name).catch(() => Infinity) < 500,
+        "a wake-up within 500 ms",
+        15_000,
+      );
       console.log(
         `prompt wake-ups again ${(performance.now() - killedAt).toFixed(0)} ms after the kill`,
       );

@@ -11,6 +11,7 @@ import { RELEASE } from "../lib/_scripts.ts";
 import { LINGER_MS } from "../lib/subscriber_manager.ts";
 import { startChild } from "./_process.ts";
 import { startRedis } from "./_redis.ts";
+import { asleep, modeNamed, tracked } from "./_fault_modes.ts";
 
 const QUEUE = "lock:{fair}:queue";
 
@@ -40,19 +41,19 @@ eachClient(
 eachClient(
   "fair: a hand-off needs no extra round trip: the next waiter owns the lock on receipt",
   async (env) => {
-    const { holder, waiter, acquired } = await holderAndQueuedWaiter(env);
-    await delay(20); // subscribed and asleep
-    const before = Number(
-      /cmdstat_evalsha:calls=(\d+)/.exec(String(await env.server.command("INFO", "commandstats")))
-        ?.[1],
-    );
+    const holder = new RedisLock(await env.client(), "fair", { fair: true });
+    await holder.lock();
+    const driver = tracked(await env.client());
+    const waiter = new RedisLock(driver, "fair", { fair: true });
+    const acquired = waiter.acquire({ blockingTimeout: 10_000 });
+    await asleep([driver], 1, modeNamed("RedisLock fair"), ["fair"]);
+    assert.equal(await queueLength(env), 1);
+    const before = await commandCalls(env.server, "evalsha");
+    const sent = driver.sent;
     await holder.release();
     assert.equal(await acquired, true);
-    const after = Number(
-      /cmdstat_evalsha:calls=(\d+)/.exec(String(await env.server.command("INFO", "commandstats")))
-        ?.[1],
-    );
-    assert.equal(after - before, 1, "only the release script ran");
+    assert.equal(await commandCalls(env.server, "evalsha") - before, 1, "only release ran");
+    assert.equal(driver.sent, sent, "the waiter sent nothing");
     assert.equal(await waiter.owned(), true);
     await waiter.release();
   },

@@ -6,18 +6,24 @@ import { join } from "node:path";
 import { LockError, LockLostError, LockNotOwnedError, RedisLock, RedisSpinLock } from "../mod.ts";
 import { SubscriberManager } from "../lib/subscriber_manager.ts";
 import { ATTEMPT_GRACE_MS } from "../lib/_attempts.ts";
-import { lockKeys } from "../lib/_keys.ts";
-import { CLIENT_KINDS, type ClientKind, commandCalls, delay, type TestEnv } from "./_env.ts";
 import {
   channels,
+  CLIENT_KINDS,
+  type ClientKind,
+  commandCalls,
+  delay,
+  type TestEnv,
+  until,
+  within,
+} from "./_env.ts";
+import {
+  asleep,
   eachKind,
   type Mode,
   modeNamed,
   MODES,
   tracked,
   type TrackedDriver,
-  until,
-  within,
 } from "./_fault_modes.ts";
 import { checkLog, parseLog } from "./_fault_log.ts";
 import { startFleet } from "./_fault_fleet.ts";
@@ -39,24 +45,6 @@ function lostAt(signal: AbortSignal): Promise<number> {
 function isConnectionError(err: unknown): boolean {
   return err instanceof Error && !(err instanceof LockError) &&
     /socket|connection|closed|ECONNRESET|EPIPE/i.test(err.message);
-}
-
-/**
- * Resolves once `waiters` waiters on `drivers` are queued locally with their
- * subscriptions confirmed, and no command is in flight: all are asleep.
- */
-async function asleep(
-  drivers: TrackedDriver[],
-  waiters: number,
-  mode: Mode,
-  names = ["job"],
-): Promise<void> {
-  const managers = drivers.map((d) => SubscriberManager.for(d));
-  const queued = () =>
-    managers.reduce((n, m) => n + m.waiterCount, 0) === waiters &&
-    managers.every((m) => names.every((name) => m.isLive(lockKeys(name).channel)));
-  const quiet = () => drivers.every((d) => d.inflight === 0);
-  await until(() => (!mode.pubsub || queued()) && quiet(), "every waiter asleep");
 }
 
 for (const mode of MODES) {

@@ -5,8 +5,8 @@ import vm from "node:vm";
 import { SubscriberManager } from "../lib/subscriber_manager.ts";
 import { resolveDriver } from "../lib/_resolve.ts";
 import type { LockClient } from "../mod.ts";
-import { CLIENT_KINDS } from "./_env.ts";
-import { channels, type Mode, MODES, pubsubConnections, until, within } from "./_fault_modes.ts";
+import { channels, CLIENT_KINDS, until, within } from "./_env.ts";
+import { type Mode, MODES, pubsubConnections } from "./_fault_modes.ts";
 import { type RedisServer, startRedis } from "./_redis.ts";
 
 const NAMES = 1_000;
