@@ -2,9 +2,11 @@
  * The attempts of one `acquire()`, bounded so that no Redis command can hold
  * a wait past its deadline or its signal:
  *
- * - each attempt races the caller's signal, and the deadline plus
- *   {@linkcode ATTEMPT_GRACE_MS} (so the last attempt, made at the deadline,
- *   still has time for its answer on a slow link);
+ * - each attempt races the deadline plus {@linkcode ATTEMPT_GRACE_MS} (so
+ *   the last attempt, made at the deadline, still has time for its answer on
+ *   a slow link), and the caller's signal plus the same grace: an abort
+ *   rejects once the attempt in flight has answered (then a lock it took is
+ *   released before the rejection) or the grace has run out;
  * - an attempt that fails on a dropped connection (the driver says the error
  *   is transient) is sent again, with the same token, after a short backoff,
  *   while the deadline leaves time.
@@ -101,7 +103,12 @@ export class BoundedAttempts {
     }
   }
 
-  /** `attempt`'s answer; undefined when the grace after the deadline ran out first. */
+  /**
+   * `attempt`'s answer; undefined when the grace after the deadline ran out
+   * first. On abort it still waits up to {@linkcode ATTEMPT_GRACE_MS} for the
+   * answer (so the caller's clean-up releases a lock it took before the
+   * rejection), then rejects with the signal's reason either way.
+   */
   #bounded(
     attempt: Promise<AttemptResult>,
     sentAt: number,
@@ -112,14 +119,19 @@ export class BoundedAttempts {
     if (!signal && ms > MAX_TIMER_MS) return attempt;
     return new Promise((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
+      let aborted = false;
       const done = () => {
         clearTimeout(timer);
         signal?.removeEventListener("abort", onAbort);
       };
       const onAbort = () => {
-        done();
-        this.stalled = true;
-        reject(signal!.reason);
+        aborted = true;
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          done();
+          this.stalled = true;
+          reject(signal!.reason);
+        }, ATTEMPT_GRACE_MS);
       };
       if (ms <= MAX_TIMER_MS) {
         timer = setTimeout(() => {
@@ -127,13 +139,15 @@ export class BoundedAttempts {
           resolve(undefined);
         }, ms);
       }
-      signal?.addEventListener("abort", onAbort, { once: true });
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener("abort", onAbort, { once: true });
       attempt.then((answer) => {
         done();
-        resolve(answer);
+        if (aborted) reject(signal!.reason);
+        else resolve(answer);
       }, (err) => {
         done();
-        reject(err);
+        reject(aborted ? signal!.reason : err);
       });
     });
   }
