@@ -31,7 +31,14 @@ function nodeRedis(name: string, create: typeof createClient6, RESP?: 2 | 3): Cl
         const late = new Promise<false>((resolve) => timer = setTimeout(resolve, 2_000, false));
         const done = await Promise.race([closed, late]);
         clearTimeout(timer);
-        if (!done) client.destroy();
+        if (done) return;
+        try {
+          client.destroy(); // rejects the commands still queued
+        } catch {
+          // node-redis 5 refuses destroy() once close() has begun (its
+          // queue is flushed first all the same); the dead socket goes when
+          // the server or proxy behind it closes.
+        }
       };
       return { client: client as unknown as LockClient, close };
     },

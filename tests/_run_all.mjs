@@ -113,7 +113,8 @@ for (const name of wanted) {
   failed += counts[1] + broken;
   summary.push(`${name}: ${counts[0]} passed, ${counts[1] + broken} failed (exit ${code})`);
   // Name what failed next to the totals, so the tail of a CI log is enough.
-  for (const line of runtime.failures(out)) summary.push(`  ${name} failed: ${line.trim()}`);
+  const named = new Set(runtime.failures(out).map((line) => line.trim())); // Bun prints each twice
+  for (const line of named) summary.push(`  ${name} failed: ${line}`);
 }
 console.log(`\n${summary.join("\n")}`);
 console.log(`${passed} passed, ${failed} failed`);
