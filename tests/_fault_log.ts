@@ -10,7 +10,8 @@
  * - `write <token> <t> <pid> <aborted 0|1>`: a write to the fenced storage,
  *   and whether the holder's `lock.signal` had aborted by then;
  * - `exit <token> <t> <pid>`: the section ends (before the release is sent);
- * - `kill <pid> <t>`: SIGKILL, stamped just before it was sent;
+ * - `kill <pid> <t>`: SIGKILL, stamped just before it was sent (so a holder
+ *   whose `exit` follows it was still alive, and left its section itself);
  * - `stop <pid> <t>` and `cont <pid> <t>`: SIGSTOP and SIGCONT.
  *
  * Two sections overlap when one enters while the other has not exited: with
@@ -195,6 +196,13 @@ export function checkLog(events: readonly Event[], options: CheckOptions): Repor
       const section = open.get(e.token);
       if (section) section.exited = true;
       open.delete(e.token);
+      // The "kill" line is written just before the signal is sent: a holder
+      // still logging after it was alive then, and left its section itself.
+      const late = killed.findIndex((k) => k.section.token === e.token);
+      if (late >= 0) {
+        killed.splice(late, 1);
+        holdersKilled--;
+      }
     }
     if (e.kind === "enter" || e.kind === "write" || e.kind === "exit") last.set(e.pid, e.t);
   }

@@ -363,6 +363,10 @@ test("the exclusion checker flags live overlaps, early entries after a kill and 
   const late = check("enter 1 0 10\nkill 10 100\nenter 2 700 11\n");
   assert.deepEqual(late.violations, []);
   assert.equal(late.longestWaitAfterKill, 600);
+  // The signal landed after the holder had left its section and released.
+  const afterExit = check("enter 1 0 10\nkill 10 100\nexit 1 101 10\nenter 2 103 11\n");
+  assert.deepEqual(afterExit.violations, []);
+  assert.equal(afterExit.holdersKilled, 0);
   // Stopped past its lease: the overlap is explained, and its late write is refused.
   const paused = check(
     "enter 1 0 10\nstop 10 10\nenter 2 700 11\nexit 2 701 11\ncont 10 1500\n" +
