@@ -47,6 +47,18 @@ function isConnectionError(err: unknown): boolean {
     /socket|connection|closed|ECONNRESET|EPIPE/i.test(err.message);
 }
 
+/**
+ * node-redis 5.9.0 against Redis < 7.2 (this suite's 7.0): when a cut lands
+ * during its reconnect handshake, it was seen (rarely, under load) to hand the
+ * error of its `CLIENT SETINFO` to a command of the lock instead of ignoring
+ * it. The wait then rejects with that client error; it must still leave
+ * nothing behind, which the test checks all the same.
+ */
+function setinfoMixup(kind: ClientKind, err: unknown): boolean {
+  return kind.name.startsWith("node-redis v5") && err instanceof Error &&
+    /unknown subcommand 'SETINFO'/.test(err.message);
+}
+
 for (const mode of MODES) {
   eachKind(
     `${mode.name}: across a Redis restart no two waiters hold the lock at once, the holder is told it lost it, and every waiter acquires once Redis is back`,
@@ -240,7 +252,10 @@ for (const mode of PUBSUB_MODES) {
         for (const outcome of outcomes) {
           const timedOut = outcome === false;
           const aborted = outcome instanceof Error && outcome.name === "TimeoutError";
-          assert.ok(timedOut || aborted || isConnectionError(outcome), `${outcome}`);
+          assert.ok(
+            timedOut || aborted || isConnectionError(outcome) || setinfoMixup(kind, outcome),
+            `${outcome}`,
+          );
         }
         await noChannelLeft(env, driver);
       } finally {
