@@ -107,13 +107,34 @@ async function openSubscriber(
   let closed = false;
   const onMessage = (channel: string, message: string) => events.message(channel, `${message}`);
   const onConnect = () => socket.stream?.unref?.(); // every new socket
-  // ioredis emits "ready" before it re-sends SUBSCRIBE: a PING queued after
-  // them answers once they are confirmed.
-  const onReady = () =>
-    connected && setTimeout(() => sub.ping().then(events.resubscribed, () => {}), 0);
+  // After a reconnect ioredis re-sends SUBSCRIBE for every channel it had
+  // when the connection dropped, once "ready"; but it writes (UN)SUBSCRIBE
+  // on the new socket before that, so an UNSUBSCRIBE sent meanwhile would be
+  // undone. Our commands therefore wait until the re-sent SUBSCRIBE is
+  // confirmed: ioredis emits "ready" before re-sending it, and a PING queued
+  // after it answers once it is.
+  let settled = Promise.resolve();
+  let settle: (() => void) | undefined; // set while our commands wait
+  const onClose = () => {
+    if (closed || settle) return;
+    settled = new Promise<void>((resolve) => settle = resolve);
+  };
+  const ready = () => {
+    settle?.();
+    settle = undefined;
+  };
+  const onReady = () => {
+    if (!connected) return ready(); // the first connection has nothing to re-send
+    setTimeout(() =>
+      sub.ping().then(() => {
+        ready();
+        events.resubscribed();
+      }, () => {}), 0);
+  };
   const close = async () => {
     if (closed) return;
     closed = true;
+    ready();
     client.off("end", close);
     events.closed();
     await sub.quit().catch(() => sub.disconnect());
@@ -121,6 +142,7 @@ async function openSubscriber(
   sub.on("error", () => {}); // it reconnects by itself; errors surface on commands
   sub.on("message", onMessage as IoRedisListener);
   sub.on("connect", onConnect);
+  sub.on("close", onClose);
   sub.on("ready", onReady);
   client.on("end", close);
   try {
@@ -131,8 +153,14 @@ async function openSubscriber(
   }
   connected = true;
   return {
-    subscribe: async (channel) => void await sub.subscribe(channel),
-    unsubscribe: async (channel) => void await sub.unsubscribe(channel),
+    subscribe: async (channel) => {
+      await settled;
+      await sub.subscribe(channel);
+    },
+    unsubscribe: async (channel) => {
+      await settled;
+      if (!closed) await sub.unsubscribe(channel);
+    },
     close,
   };
 }

@@ -22,6 +22,8 @@ export interface TcpProxy {
   setDelay(ms: number): void;
   /** The number of live connection pairs. */
   readonly connections: number;
+  /** How many connections it has accepted so far. */
+  readonly accepted: number;
   /** Stops listening and destroys all connections; resolves once all is closed. Idempotent. */
   close(): Promise<void>;
 }
@@ -83,7 +85,9 @@ export function startProxy(targetPort: number, targetHost = "127.0.0.1"): Promis
     }
   };
 
+  let accepted = 0;
   const server = net.createServer((client) => {
+    accepted++;
     const upstream = net.connect(targetPort, targetHost);
     const pair = [pipe(client, upstream), pipe(upstream, client)];
     pairs.add(pair);
@@ -109,6 +113,9 @@ export function startProxy(targetPort: number, targetHost = "127.0.0.1"): Promis
         url: `redis://127.0.0.1:${port}`,
         get connections() {
           return pairs.size;
+        },
+        get accepted() {
+          return accepted;
         },
         cut: () => pairs.forEach(kill),
         stall: () => {

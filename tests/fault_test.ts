@@ -197,6 +197,33 @@ async function noChannelLeft(env: TestEnv, driver: TrackedDriver): Promise<void>
   await until(async () => (await channels(env.server)).length === 0, "no channel subscribed");
 }
 
+eachKind(
+  "an UNSUBSCRIBE sent while the subscriber reconnects is not undone by the client's re-SUBSCRIBE",
+  async (env, kind) => {
+    const { proxy, driver, close } = await proxied(env, kind);
+    try {
+      let resubscribed = 0;
+      const sub = await driver.createSubscriber({
+        message: () => {},
+        resubscribed: () => void resubscribed++,
+        closed: () => {},
+      });
+      await sub.subscribe("x");
+      const accepted = proxy.accepted;
+      proxy.setDelay(100); // a slow handshake: a wide window while it reconnects
+      assert.equal(await env.server.command("CLIENT", "KILL", "TYPE", "pubsub"), 1);
+      await until(() => proxy.accepted > accepted, "it is reconnecting");
+      const unsubscribed = sub.unsubscribe("x");
+      await until(() => resubscribed > 0, "the client says it has subscribed again");
+      await unsubscribed;
+      await sub.subscribe("y"); // confirmed after whatever was sent before it
+      assert.deepEqual(await channels(env.server), ["y"]);
+    } finally {
+      await close();
+    }
+  },
+);
+
 for (const mode of PUBSUB_MODES) {
   eachKind(
     `${mode.name}: after CLIENT KILL TYPE pubsub, waiters woken by a lost release still acquire, and no channel is left`,
