@@ -10,6 +10,7 @@
  * - `write <token> <t> <pid> <aborted 0|1>`: a write to the fenced storage,
  *   and whether the holder's `lock.signal` had aborted by then;
  * - `exit <token> <t> <pid>`: the section ends (before the release is sent);
+ * - `wait 0 <t> <pid>`: the worker calls `acquire()`;
  * - `kill <pid> <t>`: SIGKILL, stamped just before it was sent (so a holder
  *   whose `exit` follows it was still alive, and left its section itself);
  * - `stop <pid> <t>` and `cont <pid> <t>`: SIGSTOP and SIGCONT.
@@ -23,7 +24,7 @@
 
 /** One event of the log. */
 export interface Event {
-  readonly kind: "enter" | "write" | "exit" | "kill" | "stop" | "cont";
+  readonly kind: "wait" | "enter" | "write" | "exit" | "kill" | "stop" | "cont";
   /** The fencing token (0 for the controller's lines). */
   readonly token: number;
   readonly t: number;
@@ -68,7 +69,7 @@ export function parseLog(text: string): Event[] {
     if (kind === "kill" || kind === "stop" || kind === "cont") {
       return { kind, token: 0, pid: Number(a), t: Number(b), aborted: false };
     }
-    if (kind !== "enter" && kind !== "write" && kind !== "exit") {
+    if (kind !== "wait" && kind !== "enter" && kind !== "write" && kind !== "exit") {
       throw new Error(`bad log line: ${JSON.stringify(line)}`);
     }
     return { kind, token: Number(a), t: Number(b), pid: Number(c), aborted: d === "1" };
@@ -111,6 +112,7 @@ export function checkLog(events: readonly Event[], options: CheckOptions): Repor
   let storage = -Infinity;
   let explained = 0, monotonic = true, writes = 0, stale = 0, signalled = 0;
   let currentRejected = 0, longestWait = 0, holdersKilled = 0, holdersPaused = 0;
+  const waiting = new Map<number, number>(); // pid -> when its acquire() began
 
   /** Whether `holder` was stopped or killed long enough before `t` for its lease to run out. */
   const mayHaveRunOut = (holder: Section, t: number): boolean =>
@@ -152,7 +154,9 @@ export function checkLog(events: readonly Event[], options: CheckOptions): Repor
       exited: false,
     };
     for (const { section: dead, at } of killed) {
-      longestWait = Math.max(longestWait, e.t - at);
+      // From the kill, or from when this worker began to wait if later (a
+      // replacement process, or one that had finished its sections).
+      longestWait = Math.max(longestWait, e.t - Math.max(at, waiting.get(e.pid) ?? at));
       if (e.t < at + minLease) {
         violations.push(
           `token ${e.token} entered ${(e.t - at).toFixed(1)} ms after the holder of token ` +
@@ -190,7 +194,8 @@ export function checkLog(events: readonly Event[], options: CheckOptions): Repor
         killed.push({ section, at: e.t });
         holdersKilled++;
       }
-    } else if (e.kind === "enter") enter(e);
+    } else if (e.kind === "wait") waiting.set(e.pid, e.t);
+    else if (e.kind === "enter") enter(e);
     else if (e.kind === "write") fenced(e);
     else if (e.kind === "exit") {
       const section = open.get(e.token);

@@ -405,6 +405,9 @@ test("the exclusion checker flags live overlaps, early entries after a kill and 
   const late = check("enter 1 0 10\nkill 10 100\nenter 2 700 11\n");
   assert.deepEqual(late.violations, []);
   assert.equal(late.longestWaitAfterKill, 600);
+  // A worker that began to wait after the kill (a replacement) waited from then.
+  const replaced = check("enter 1 0 10\nkill 10 100\nwait 0 500 12\nenter 2 700 12\n");
+  assert.equal(replaced.longestWaitAfterKill, 200);
   // The signal landed after the holder had left its section and released.
   const afterExit = check("enter 1 0 10\nkill 10 100\nexit 1 101 10\nenter 2 103 11\n");
   assert.deepEqual(afterExit.violations, []);
