@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { RedisLock } from "../mod.ts";
 import { LINGER_MS, SubscriberManager } from "../lib/subscriber_manager.ts";
 import { resolveDriver } from "../lib/_resolve.ts";
-import { channels, delay, eachClient, subscribers, until } from "./_env.ts";
+import { lockKeys } from "../lib/_keys.ts";
+import { channels, commandCalls, delay, eachClient, subscribers, until } from "./_env.ts";
 
 eachClient(
   "many waits, timeouts and aborts share one subscriber connection and leave no channel",
@@ -24,8 +25,9 @@ eachClient(
           .then(async (ok) => ok && await lock.release(), () => {}),
       );
     }
-    await delay(50);
     const manager = SubscriberManager.for(driver);
+    const live = () => names.every((name) => manager.isLive(lockKeys(name).channel));
+    await until(live, "every name's channel subscribed");
     assert.equal(manager.connectionsOpened, 1);
     assert.equal(manager.channelCount, names.length);
     const pubsubClients = String(await env.server.command("CLIENT", "LIST", "TYPE", "pubsub"));
@@ -48,10 +50,12 @@ eachClient("locks on one client share its subscriber connection", async (env) =>
   const client = await env.client();
   const holder = new RedisLock(await env.client(), "x");
   await holder.lock();
-  const waits = [1, 2, 3].map(() => new RedisLock(client, "x").acquire({ blockingTimeout: 200 }));
-  await delay(50);
-  const pubsub = String(await env.server.command("CLIENT", "LIST", "TYPE", "pubsub"));
-  assert.equal(pubsub.trim().split("\n").length, 1);
+  const waits = [1, 2, 3].map(() => new RedisLock(client, "x").acquire({ blockingTimeout: 2_000 }));
+  const manager = SubscriberManager.for(resolveDriver(client));
+  await until(() => manager.waiterCount === 3 && manager.isLive("lock:{x}:wake"), "all 3 asleep");
+  const pubsub = String(await env.server.command("CLIENT", "LIST", "TYPE", "pubsub")).trim();
+  assert.equal(pubsub.split("\n").length, 1, pubsub);
+  assert.match(pubsub, /sub=1 /);
   assert.deepEqual(await Promise.all(waits), [false, false, false]);
   await holder.release();
 });
@@ -64,9 +68,11 @@ eachClient(
     const waiter = new RedisLock(await env.client(), "x");
     const acquired = waiter.acquire({ blockingTimeout: 20_000 });
     while (await subscribers(env.server, "lock:{x}:wake") === 0) await delay(5);
+    const tracked = await commandCalls(env.server, "evalsha");
     assert.equal(await env.server.command("CLIENT", "KILL", "TYPE", "pubsub"), 1);
     while (await subscribers(env.server, "lock:{x}:wake") === 0) await delay(5);
-    await delay(50); // the waiter's retry after the resubscription has run
+    // The waiter retries once told it is subscribed again; let that retry run.
+    await until(async () => await commandCalls(env.server, "evalsha") > tracked, "the retry");
     const releasedAt = performance.now();
     await holder.release();
     assert.equal(await acquired, true);
