@@ -49,7 +49,9 @@ eachClient(
     const deletedAt = performance.now();
     await env.server.command("DEL", "lock:{job}");
     const after = (await abortedAt) - deletedAt;
-    assert.ok(after <= 200 + 50, `aborted ${after.toFixed(0)} ms after the delete`);
+    // One renewal period (ttl / 3), plus a loaded machine's timer lag: still
+    // well inside the 600 ms lease.
+    assert.ok(after <= 200 + 150, `aborted ${after.toFixed(0)} ms after the delete`);
     assert.ok(holder.signal.reason instanceof LockLostError);
     assert.equal(holder.held, false);
     await assert.rejects(holder.release(), LockNotOwnedError);
