@@ -157,7 +157,8 @@ export function checkLog(events: readonly Event[], options: CheckOptions): Repor
       // From the kill, or from when this worker began to wait if later (a
       // replacement process, or one that had finished its sections).
       longestWait = Math.max(longestWait, e.t - Math.max(at, waiting.get(e.pid) ?? at));
-      if (e.t < at + minLease) {
+      // A holder stopped long enough before its kill had lost its lease then.
+      if (e.t < at + minLease && !mayHaveRunOut(dead, e.t)) {
         violations.push(
           `token ${e.token} entered ${(e.t - at).toFixed(1)} ms after the holder of token ` +
             `${dead.token} was killed, before its lease can have run out`,

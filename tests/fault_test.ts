@@ -408,6 +408,13 @@ test("the exclusion checker flags live overlaps, early entries after a kill and 
   // A worker that began to wait after the kill (a replacement) waited from then.
   const replaced = check("enter 1 0 10\nkill 10 100\nwait 0 500 12\nenter 2 700 12\n");
   assert.equal(replaced.longestWaitAfterKill, 200);
+  // Killed after a pause that outlived its lease: nobody had to wait for it.
+  const stale = check(
+    "enter 1 0 10\nstop 10 10\nenter 2 700 11\nexit 2 701 11\ncont 10 800\nkill 10 801\n" +
+      "enter 3 803 11\n",
+  );
+  assert.deepEqual(stale.violations, []);
+  assert.equal(stale.explainedOverlaps, 1);
   // The signal landed after the holder had left its section and released.
   const afterExit = check("enter 1 0 10\nkill 10 100\nexit 1 101 10\nenter 2 103 11\n");
   assert.deepEqual(afterExit.violations, []);
