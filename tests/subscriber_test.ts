@@ -3,7 +3,8 @@ import { RedisLock } from "../mod.ts";
 import { LINGER_MS, SubscriberManager } from "../lib/subscriber_manager.ts";
 import { resolveDriver } from "../lib/_resolve.ts";
 import { lockKeys } from "../lib/_keys.ts";
-import { channels, commandCalls, delay, eachClient, subscribers, until } from "./_env.ts";
+import { channels, delay, eachClient, subscribers, until } from "./_env.ts";
+import { asleep, modeNamed, tracked } from "./_fault_modes.ts";
 
 eachClient(
   "many waits, timeouts and aborts share one subscriber connection and leave no channel",
@@ -65,14 +66,15 @@ eachClient(
   async (env) => {
     const holder = new RedisLock(await env.client(), "x");
     await holder.lock();
-    const waiter = new RedisLock(await env.client(), "x");
+    const driver = tracked(await env.client());
+    const waiter = new RedisLock(driver, "x");
     const acquired = waiter.acquire({ blockingTimeout: 20_000 });
-    while (await subscribers(env.server, "lock:{x}:wake") === 0) await delay(5);
-    const tracked = await commandCalls(env.server, "evalsha");
+    await asleep([driver], 1, modeNamed("RedisLock fair"), ["x"]);
+    const sent = driver.sent;
     assert.equal(await env.server.command("CLIENT", "KILL", "TYPE", "pubsub"), 1);
     while (await subscribers(env.server, "lock:{x}:wake") === 0) await delay(5);
-    // The waiter retries once told it is subscribed again; let that retry run.
-    await until(async () => await commandCalls(env.server, "evalsha") > tracked, "the retry");
+    // The waiter re-checks once told it is subscribed again; let that run.
+    await until(() => driver.sent > sent && driver.inflight === 0, "the re-check");
     const releasedAt = performance.now();
     await holder.release();
     assert.equal(await acquired, true);
