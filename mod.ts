@@ -24,6 +24,12 @@ export { BaseLock } from "./lib/base_lock.ts";
 export { RECHECK_INTERVAL_MS, RedisLock } from "./lib/redis_lock.ts";
 export { RedisSpinLock, type SpinAcquireOptions } from "./lib/spin_lock.ts";
 export type { AcquireOptions, AttemptResult, LockOptions, WaitRequest } from "./lib/options.ts";
-export { LockError, LockLostError, LockNotOwnedError, LockTimeoutError } from "./lib/errors.ts";
+export {
+  LockError,
+  LockLostError,
+  LockNotOwnedError,
+  LockTimeoutError,
+  LockUnavailableError,
+} from "./lib/errors.ts";
 export type { RedisDriver, RedisSubscriber, SubscriberEvents } from "./lib/driver.ts";
 export type { LockClient } from "./lib/_resolve.ts";

@@ -9,28 +9,51 @@
  *   released before the rejection) or the grace has run out;
  * - an attempt that fails on a dropped connection (the driver says the error
  *   is transient) is sent again, with the same token, after a short backoff,
- *   while the deadline leaves time.
+ *   while the deadline leaves time;
+ * - an attempt that still has no answer, or still fails that way, at the end
+ *   rejects with a {@linkcode LockUnavailableError}: "Redis did not answer"
+ *   is never reported as "the lock is held".
  *
  * An attempt abandoned unanswered, or failed, may still have run in Redis:
  * taken the key or queued the waiter. `uncertain` then tells the caller to
- * release by token. The retry itself is safe: an attempt finds a key that
- * already holds its own token and counts it as taken.
+ * release by token, and an abandoned attempt that answers later that it
+ * took the lock is released again then (its answer may come after the
+ * release reached Redis). The retry itself is safe: an attempt finds a key
+ * that already holds its own token and counts it as taken.
  *
  * @module
  */
 
 import type { RedisDriver } from "./driver.ts";
+import { LockUnavailableError } from "./errors.ts";
 import type { AttemptResult } from "./options.ts";
 import { now } from "./_runtime.ts";
-import { MAX_TIMER_MS, Waiter } from "./_waiter.ts";
+import { timerDelay, Waiter } from "./_waiter.ts";
 
 /**
- * How long after the deadline an unanswered attempt is given up (ms): an
- * `acquire()` whose connection stalls settles by `blockingTimeout` plus this.
+ * How long after the deadline (or an abort) an unanswered attempt is given
+ * up, and clean-ups are waited for (ms): an `acquire()` settles by
+ * `blockingTimeout` plus this, whatever the connection does.
  */
 export const ATTEMPT_GRACE_MS = 500;
 const FIRST_RETRY_MS = 25;
 const MAX_RETRY_MS = 1_000;
+
+/** What one acquisition's attempts need. */
+export interface AttemptsSpec {
+  /** The lock's name, for errors. */
+  readonly name: string;
+  /** Sends one attempt. */
+  readonly run: () => Promise<AttemptResult>;
+  /** Releases by token (for an abandoned attempt that answers late that it took the lock). */
+  readonly release: () => Promise<unknown>;
+  /** Tells which errors are worth a retry. */
+  readonly driver: RedisDriver;
+  /** The wait's deadline (`performance.now()` ms, may be Infinity). */
+  readonly deadline: number;
+  /** The caller's signal. */
+  readonly signal: AbortSignal | undefined;
+}
 
 /** See the module doc. */
 export class BoundedAttempts {
@@ -39,63 +62,62 @@ export class BoundedAttempts {
    * abandoned unanswered): it may have taken the lock.
    */
   uncertain = false;
-  /** Whether the latest attempt was abandoned unanswered (the connection seems stalled). */
-  stalled = false;
-  readonly #run: () => Promise<AttemptResult>;
-  readonly #driver: RedisDriver;
-  readonly #deadline: number;
-  readonly #signal: AbortSignal | undefined;
+  readonly #spec: AttemptsSpec;
+  #stalled = false;
+  #abortedAt = Infinity;
 
-  /**
-   * @param run Sends one attempt.
-   * @param driver Tells which errors are worth a retry.
-   * @param deadline The wait's deadline (`performance.now()` ms, may be Infinity).
-   * @param signal The caller's signal.
-   */
-  constructor(
-    run: () => Promise<AttemptResult>,
-    driver: RedisDriver,
-    deadline: number,
-    signal: AbortSignal | undefined,
-  ) {
-    this.#run = run;
-    this.#driver = driver;
-    this.#deadline = deadline;
-    this.#signal = signal;
+  /** @param spec See {@linkcode AttemptsSpec}. */
+  constructor(spec: AttemptsSpec) {
+    this.#spec = spec;
   }
 
   /** One attempt, retried on transient errors; see the module doc. */
   async next(): Promise<AttemptResult> {
+    const { driver, deadline, signal, name } = this.#spec;
     let pause: Waiter | undefined; // only for a retry: nothing extra on the hot path
     for (let backoff = FIRST_RETRY_MS;; backoff = Math.min(2 * backoff, MAX_RETRY_MS)) {
       const sentAt = now();
       this.uncertain = true;
       let answer: AttemptResult | undefined;
       try {
-        answer = await this.#bounded(this.#run(), sentAt);
+        answer = await this.#bounded(this.#spec.run(), sentAt);
       } catch (err) {
-        const left = this.#deadline - now();
-        if (this.#signal?.aborted || left <= 0 || !this.#driver.isTransient?.(err)) throw err;
-        await (pause ??= new Waiter()).sleep(Math.min(backoff, left), this.#signal);
+        if (signal?.aborted || !driver.isTransient?.(err)) throw err;
+        const left = deadline - now();
+        if (left <= 0) {
+          throw new LockUnavailableError(name, "Redis failed every attempt until the deadline", {
+            cause: err,
+          });
+        }
+        await (pause ??= new Waiter()).sleep(Math.min(backoff, left), signal);
         continue;
       }
-      this.stalled = answer === undefined;
-      if (this.stalled) return { acquired: false, value: -1, sentAt };
+      if (answer === undefined) {
+        this.#stalled = true;
+        throw new LockUnavailableError(
+          name,
+          `Redis did not answer within ${ATTEMPT_GRACE_MS} ms after the deadline`,
+        );
+      }
       this.uncertain = false;
-      return answer!;
+      return answer;
     }
   }
 
   /**
-   * Waits for a clean-up (leaving the queue, an UNSUBSCRIBE) for at most
-   * {@linkcode ATTEMPT_GRACE_MS}, and not at all when the connection seems
-   * stalled: it then finishes in the background.
+   * Waits for a clean-up (leaving the queue, say) for at most
+   * {@linkcode ATTEMPT_GRACE_MS}, never past the deadline (or the abort)
+   * plus that grace, and not at all when the connection seems stalled: it
+   * then finishes in the background.
    */
   async settle(cleanup: Promise<unknown>): Promise<void> {
     const done = cleanup.then(() => {}, () => {}); // a failed clean-up has nothing left to undo
-    if (this.stalled) return;
+    if (this.#stalled) return;
+    const end = Math.min(this.#spec.deadline, this.#abortedAt) + ATTEMPT_GRACE_MS;
+    const ms = Math.min(ATTEMPT_GRACE_MS, end - now());
+    if (ms <= 0) return;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<void>((resolve) => timer = setTimeout(resolve, ATTEMPT_GRACE_MS));
+    const late = new Promise<void>((resolve) => timer = setTimeout(resolve, ms));
     try {
       await Promise.race([done, late]);
     } finally {
@@ -113,10 +135,9 @@ export class BoundedAttempts {
     attempt: Promise<AttemptResult>,
     sentAt: number,
   ): Promise<AttemptResult | undefined> {
-    const signal = this.#signal;
-    const cutoff = Math.max(this.#deadline, sentAt) + ATTEMPT_GRACE_MS;
-    const ms = cutoff - now();
-    if (!signal && ms > MAX_TIMER_MS) return attempt;
+    const { signal, deadline } = this.#spec;
+    const ms = Math.max(deadline, sentAt) + ATTEMPT_GRACE_MS - now();
+    if (!signal && !Number.isFinite(ms)) return attempt;
     return new Promise((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
       let aborted = false;
@@ -124,20 +145,25 @@ export class BoundedAttempts {
         clearTimeout(timer);
         signal?.removeEventListener("abort", onAbort);
       };
+      const abandon = () => {
+        done();
+        this.#stalled = true;
+        this.#releaseIfTaken(attempt);
+      };
       const onAbort = () => {
         aborted = true;
+        this.#abortedAt = Math.min(this.#abortedAt, now());
         clearTimeout(timer);
         timer = setTimeout(() => {
-          done();
-          this.stalled = true;
+          abandon();
           reject(signal!.reason);
         }, ATTEMPT_GRACE_MS);
       };
-      if (ms <= MAX_TIMER_MS) {
+      if (Number.isFinite(ms)) {
         timer = setTimeout(() => {
-          done();
+          abandon();
           resolve(undefined);
-        }, ms);
+        }, timerDelay(ms));
       }
       if (signal?.aborted) onAbort();
       else signal?.addEventListener("abort", onAbort, { once: true });
@@ -150,5 +176,17 @@ export class BoundedAttempts {
         reject(aborted ? signal!.reason : err);
       });
     });
+  }
+
+  /**
+   * An abandoned attempt may still run in Redis after the caller's release
+   * by token (a redirect, a reconnect): if it answers that it took the lock,
+   * release again, so no key outlives the acquisition but by accident of a
+   * lost answer (then it expires with its lease).
+   */
+  #releaseIfTaken(attempt: Promise<AttemptResult>): void {
+    attempt.then((late) => {
+      if (late.acquired) this.#spec.release().catch(() => {});
+    }, () => {});
   }
 }

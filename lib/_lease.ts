@@ -24,6 +24,7 @@ export class Lease {
   #ttl: number;
   #deadline: ReturnType<typeof setTimeout> | undefined;
   #expiresAt = Infinity;
+  #since = -Infinity;
   #renewal: ReturnType<typeof setTimeout> | undefined;
   #ended = false;
 
@@ -46,7 +47,14 @@ export class Lease {
     this.#ttl = ttl;
     this.#autoExtend = autoExtend;
     this.#arm(startedAt, first);
-    if (autoExtend || first < ttl) this.#schedule(first / 3);
+    // A hand-off's lease may have run a while already: renew well before its end.
+    const left = startedAt + first - now();
+    if (autoExtend || first < ttl) this.#schedule(Math.max(0, Math.min(first / 3, left / 2)));
+  }
+
+  /** The lease length later renewals ask for, in ms (`extend(ttl)` sets it). */
+  set length(ttl: number) {
+    this.#ttl = ttl;
   }
 
   /** Aborts with a `LockLostError` when the lease is lost. */
@@ -68,17 +76,18 @@ export class Lease {
 
   /**
    * Records a successful renewal sent at `sentAt` for `ttl` ms: the local
-   * deadline moves to `sentAt + ttl` and later renewals use `ttl`.
+   * deadline moves to `sentAt + ttl`, unless a renewal sent later has been
+   * confirmed already (its length is the one Redis has now).
    */
   renewed(sentAt: number, ttl: number): void {
     if (this.#ended) return;
-    this.#ttl = ttl;
-    this.#arm(sentAt, ttl);
-    if (this.#autoExtend) this.#schedule(ttl / 3);
+    if (sentAt >= this.#since) this.#arm(sentAt, ttl);
+    if (this.#autoExtend) this.#schedule(this.#ttl / 3);
   }
 
   #arm(since: number, length: number): void {
     clearTimeout(this.#deadline);
+    this.#since = since;
     this.#expiresAt = since + length;
     this.#deadline = unrefTimer(setTimeout(() => {
       this.lose("its lease ran out before a renewal succeeded");

@@ -113,6 +113,7 @@ export abstract class BaseLock<A extends AcquireOptions = AcquireOptions>
     this.#waiting = true;
     try {
       const spec = {
+        name: this.name,
         ops: this.#ops,
         driver: this.#driver,
         channel: this.#keys.channel,
@@ -155,9 +156,10 @@ export abstract class BaseLock<A extends AcquireOptions = AcquireOptions>
     held.lease.end();
     if (this.#held === held) this.#held = undefined;
     // Nobody was queued: the lock is no longer contended, so a channel kept
-    // subscribed for this instance's next wait (fair mode only) is dropped now.
+    // subscribed for this instance's next wait (fair mode only) is dropped,
+    // in the background: a release never waits on the subscriber connection.
     if (released !== "handed" && this.fair) {
-      await SubscriberManager.for(this.#driver).stopLingering(this.#keys.channel);
+      SubscriberManager.for(this.#driver).stopLingering(this.#keys.channel);
     }
     if (released === "not owned") {
       throw new LockNotOwnedError(
@@ -221,6 +223,7 @@ export abstract class BaseLock<A extends AcquireOptions = AcquireOptions>
       throw new LockNotOwnedError(this.name, held ? "its lease was lost" : this.#notHeldReason());
     }
     const sentAt = now();
+    held.lease.length = length; // later renewals use it, even one in flight now
     if (!(await this.#ops.extend(held.token, length))) {
       held.lease.lose("extend() found the key gone or held by another holder");
       throw new LockNotOwnedError(this.name, "the key is gone or held by another holder");
