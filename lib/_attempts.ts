@@ -76,11 +76,10 @@ export class BoundedAttempts {
     const { driver, deadline, signal, name } = this.#spec;
     let pause: Waiter | undefined; // only for a retry: nothing extra on the hot path
     for (let backoff = FIRST_RETRY_MS;; backoff = Math.min(2 * backoff, MAX_RETRY_MS)) {
-      const sentAt = now();
       this.uncertain = true;
       let answer: AttemptResult | undefined;
       try {
-        answer = await this.#bounded(this.#spec.run(), sentAt);
+        answer = await this.#bounded(this.#spec.run());
       } catch (err) {
         if (signal?.aborted || !driver.isTransient?.(err)) throw err;
         const left = deadline - now();
@@ -127,16 +126,13 @@ export class BoundedAttempts {
 
   /**
    * `attempt`'s answer; undefined when the grace after the deadline ran out
-   * first. On abort it still waits up to {@linkcode ATTEMPT_GRACE_MS} for the
+   * first (an absolute bound: an attempt sent late gets less of it). On abort it still waits up to {@linkcode ATTEMPT_GRACE_MS} for the
    * answer (so the caller's clean-up releases a lock it took before the
    * rejection), then rejects with the signal's reason either way.
    */
-  #bounded(
-    attempt: Promise<AttemptResult>,
-    sentAt: number,
-  ): Promise<AttemptResult | undefined> {
+  #bounded(attempt: Promise<AttemptResult>): Promise<AttemptResult | undefined> {
     const { signal, deadline } = this.#spec;
-    const ms = Math.max(deadline, sentAt) + ATTEMPT_GRACE_MS - now();
+    const ms = deadline + ATTEMPT_GRACE_MS - now();
     if (!signal && !Number.isFinite(ms)) return attempt;
     return new Promise((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -180,13 +176,15 @@ export class BoundedAttempts {
 
   /**
    * An abandoned attempt may still run in Redis after the caller's release
-   * by token (a redirect, a reconnect): if it answers that it took the lock,
-   * release again, so no key outlives the acquisition but by accident of a
-   * lost answer (then it expires with its lease).
+   * by token (a redirect, a reconnect): if it answers that it took the lock
+   * or queued the waiter, release again, so nothing outlives the acquisition
+   * but by accident of a lost answer (then the key expires with its lease,
+   * the queue entry with its liveness deadline).
    */
   #releaseIfTaken(attempt: Promise<AttemptResult>): void {
     attempt.then((late) => {
-      if (late.acquired) this.#spec.release().catch(() => {});
+      // Taken, or queued again (fair mode): either would outlive the wait.
+      if (late.acquired || late.entry !== undefined) this.#spec.release().catch(() => {});
     }, () => {});
   }
 }

@@ -50,18 +50,24 @@ export async function waitFair(request: WaitRequest, refresh: number): Promise<A
     : undefined;
   let result: AttemptResult | undefined;
   try {
-    if (subscribed && !live) await confirmed(waiter, subscribed, deadline, signal);
+    // A queued waiter must refresh its place every third of `refresh`: it
+    // waits no longer than that for a subscription to be confirmed.
+    const bound = refresh / 3;
+    if (subscribed && !live) await confirmed(waiter, subscribed, request, bound);
     result = await attempt();
     if (result.acquired || now() >= deadline) return result;
     if (!subscribed) {
       subscribed = manager.join(channel, waiter);
-      await confirmed(waiter, subscribed, deadline, signal);
+      await confirmed(waiter, subscribed, request, bound);
       result = await attempt();
     }
     for (;;) {
       if (result.acquired) return result;
       const handed = takeGrant(waiter, result);
       if (handed === "doubt") {
+        // Past the deadline, the caller's release by token hands on a
+        // hand-off that still stands.
+        if (now() >= deadline) return result;
         result = await attempt();
         continue;
       }
@@ -69,7 +75,7 @@ export async function waitFair(request: WaitRequest, refresh: number): Promise<A
       const left = deadline - now();
       if (left <= 0) return result;
       const lease = result.value >= 0 ? Math.max(1, result.value) : Infinity;
-      const woken = await waiter.sleep(Math.min(left, lease, refresh / 3), signal);
+      const woken = await waiter.sleep(Math.min(left, lease, bound), signal);
       if (!woken || !waiter.grant) result = await attempt();
     }
   } finally {

@@ -52,9 +52,14 @@ export class Lease {
     if (autoExtend || first < ttl) this.#schedule(Math.max(0, Math.min(first / 3, left / 2)));
   }
 
-  /** The lease length later renewals ask for, in ms (`extend(ttl)` sets it). */
-  set length(ttl: number) {
+  /**
+   * An `extend(ttl)` sent at `sentAt`: later renewals ask for `ttl`, even
+   * one in flight now; a shorter lease takes effect locally at once (should
+   * its answer be lost, Redis may have shortened the key all the same).
+   */
+  extending(sentAt: number, ttl: number): void {
     this.#ttl = ttl;
+    if (!this.#ended && sentAt + ttl < this.#expiresAt) this.#arm(sentAt, ttl);
   }
 
   /** Aborts with a `LockLostError` when the lease is lost. */

@@ -21,19 +21,20 @@ export const RECHECK_INTERVAL_MS = 2_000;
 
 /**
  * Waits for `subscribed` (a {@linkcode SubscriberManager.join}), but no
- * longer than {@linkcode RECHECK_INTERVAL_MS} or the deadline: a stalled
- * subscriber connection must not keep a waiter from checking the lock. When
- * the confirmation comes later, the waiter is woken then to check again (a
- * release may have been missed until then). Rejects when the subscription
- * failed for good or `signal` aborts.
+ * longer than `bound` ms or the deadline: a stalled subscriber connection
+ * must not keep a waiter from checking the lock. When the confirmation comes
+ * later, the waiter is woken then to check again (a release may have been
+ * missed until then). Rejects when the subscription failed for good or
+ * `signal` aborts.
  */
 export async function confirmed(
   waiter: Waiter,
   subscribed: Promise<void>,
-  deadline: number,
-  signal: AbortSignal | undefined,
+  request: Pick<WaitRequest, "deadline" | "signal">,
+  bound: number = RECHECK_INTERVAL_MS,
 ): Promise<void> {
-  const left = Math.min(deadline - now(), RECHECK_INTERVAL_MS);
+  const { deadline, signal } = request;
+  const left = Math.min(deadline - now(), bound);
   if (await waiter.until(subscribed, left, signal)) return;
   subscribed.then(() => waiter.notify(), () => waiter.notify());
 }
@@ -48,7 +49,7 @@ export async function waitOnPubSub(request: WaitRequest): Promise<AttemptResult>
   try {
     // Subscribed (and confirmed) before the next attempt: a release between
     // the failed attempt and the subscription cannot be missed.
-    await confirmed(waiter, manager.join(channel, waiter), deadline, signal);
+    await confirmed(waiter, manager.join(channel, waiter), request);
     for (;;) {
       result = await attempt();
       const left = deadline - now();

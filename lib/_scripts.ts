@@ -40,7 +40,9 @@ end
 /**
  * Take the lock if it is free. A key that already holds this token was taken
  * by an earlier attempt of the same acquisition whose answer was lost (the
- * connection dropped): it counts as taken, with its lease renewed.
+ * connection dropped): it counts as taken, with its lease renewed and a new
+ * fencing token (the one issued then was never seen, and the counter may
+ * have been lost since).
  * KEYS: lock key, fencing counter. ARGV: token, ttl (ms), fencing ("1"/"0").
  * Reply: `{1, fencingToken or 0}` when taken, `{0, pttl}` when held
  * (pttl is -1 for a key without TTL).
@@ -54,7 +56,7 @@ if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
 end
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  if ARGV[3] == '1' then return {1, tonumber(redis.call('GET', KEYS[2]) or '0')} end
+  if ARGV[3] == '1' then return {1, next_fence()} end
   return {1, 0}
 end
 return {0, redis.call('PTTL', KEYS[1])}`,
@@ -113,7 +115,7 @@ end
 local owner = redis.call('GET', KEYS[1])
 if owner == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  if ARGV[3] == '1' then return {1, tonumber(redis.call('GET', KEYS[2]) or '0')} end
+  if ARGV[3] == '1' then return {1, next_fence()} end
   return {1, 0}
 end
 if not owner then

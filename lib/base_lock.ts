@@ -223,7 +223,7 @@ export abstract class BaseLock<A extends AcquireOptions = AcquireOptions>
       throw new LockNotOwnedError(this.name, held ? "its lease was lost" : this.#notHeldReason());
     }
     const sentAt = now();
-    held.lease.length = length; // later renewals use it, even one in flight now
+    held.lease.extending(sentAt, length);
     if (!(await this.#ops.extend(held.token, length))) {
       held.lease.lose("extend() found the key gone or held by another holder");
       throw new LockNotOwnedError(this.name, "the key is gone or held by another holder");

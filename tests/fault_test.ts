@@ -50,6 +50,11 @@ function lostAt(signal: AbortSignal): Promise<number> {
 
 /** Whether `err` is a client's error for a dropped connection (not a lock outcome). */
 function isConnectionError(err: unknown): boolean {
+  // A wait whose last attempt failed on a dropped connection (or got no
+  // answer) rejects with LockUnavailableError, whose cause is the client's error.
+  if (err instanceof LockUnavailableError) {
+    return err.cause === undefined || isConnectionError(err.cause);
+  }
   return err instanceof Error && !(err instanceof LockError) &&
     /socket|connection|closed|ECONNRESET|EPIPE/i.test(err.message);
 }
