@@ -43,6 +43,17 @@ async function queue(env: TestEnv): Promise<string[]> {
   return await env.server.command("ZRANGE", KEYS.queue, "0", "-1") as string[];
 }
 
+/**
+ * Fencing tokens are max(counter + 1, Redis TIME in µs): a counter set ahead
+ * of the clock makes them count 1, 2, 3 from here, so each test can tell
+ * which holding took which token.
+ */
+const FENCE_BASE = 4_000_000_000_000_000;
+
+async function seedFence(env: TestEnv): Promise<void> {
+  await env.server.command("SET", KEYS.fence, `${FENCE_BASE}`);
+}
+
 async function fenceCounter(env: TestEnv): Promise<number> {
   return Number(await env.server.command("GET", KEYS.fence));
 }
@@ -95,6 +106,7 @@ function answeredAfterGrant(output: string): boolean {
  */
 async function blockedWaiter(scenario: string, waiterHandoff: number): Promise<void> {
   const env = await testEnv(KIND);
+  await seedFence(env);
   const dir = mkdtempSync(join(tmpdir(), "redis-lock-stale-"));
   const go = join(dir, "go");
   const stop = new AbortController();
@@ -130,7 +142,11 @@ async function blockedWaiter(scenario: string, waiterHandoff: number): Promise<v
     await child.waitFor("blocking");
     await holder?.release();
     assert.equal(await t.taking, true, "W2 took the lock");
-    assert.equal(t.taker.fencingToken, 3, "the lock was handed to W (fence 2) before W2 took it");
+    assert.equal(
+      t.taker.fencingToken,
+      FENCE_BASE + 3,
+      "the lock was handed to W (fence 2) before W2 took it",
+    );
     assert.equal(outcome(out()), undefined); // W is still blocked
 
     writeFileSync(go, "");
@@ -149,7 +165,7 @@ async function blockedWaiter(scenario: string, waiterHandoff: number): Promise<v
     assert.equal(final.result, true, final.line);
     assert.equal(final.held, true, final.line);
     assert.match(out(), /^owned true$/m, "Redis holds W's token");
-    assert.ok(final.fence > 3, `W's fencing token ${final.fence} follows W2's`);
+    assert.ok(final.fence > FENCE_BASE + 3, `W's fencing token ${final.fence} follows W2's`);
     assert.equal(final.fence, await fenceCounter(env), "W's fencing token is Redis's");
     assert.equal(await child.exited, 0);
   } finally {
@@ -221,6 +237,7 @@ function splitDriver(commands: LockClient, subscriber: LockClient) {
 eachKind(
   "a grant delivered while the waiter's command connection is stalled is not a holding once a later answer says another waiter holds the lock",
   async (env, kind) => {
+    await seedFence(env);
     const proxy = await startProxy(env.server.port);
     const proxied = await kind.connect(proxy.url);
     const stop = new AbortController();
@@ -262,7 +279,11 @@ eachKind(
       await holder.waitFor("released");
       await until(() => probe.grants === 1, "the grant delivered to W's subscriber");
       assert.equal(await t.taking, true, "W2 took the lock");
-      assert.equal(t.taker.fencingToken, 3, "the lock was handed to W (fence 2) before W2 took it");
+      assert.equal(
+        t.taker.fencingToken,
+        FENCE_BASE + 3,
+        "the lock was handed to W (fence 2) before W2 took it",
+      );
       assert.equal(reported, undefined); // W still awaits its stalled attempt
 
       const flushed = probe.flushed;
@@ -278,7 +299,10 @@ eachKind(
       await within(waiting, 10_000, "W's acquire() after W2 released");
       assert.match(reported!, /^resolved true \(held true/);
       assert.equal(await waiter.owned(), true, "Redis holds W's token");
-      assert.ok(waiter.fencingToken! > 3, `W's fencing token ${waiter.fencingToken} follows W2's`);
+      assert.ok(
+        waiter.fencingToken! > FENCE_BASE + 3,
+        `W's fencing token ${waiter.fencingToken} follows W2's`,
+      );
       assert.equal(waiter.fencingToken, await fenceCounter(env), "W's fencing token is Redis's");
       await waiter.release();
     } finally {
