@@ -72,7 +72,7 @@ export function clusterSubscriber(
   // (a node that stalls, then answers): it is then undone unless wanted.
   const add = (channel: string) => {
     const sent = hooks.subscribe(channel);
-    return within(sent, CONFIRM_MS).catch((err) => {
+    return within(sent, CONFIRM_MS, `subscription to ${channel} not confirmed`).catch((err) => {
       sent.then(() => unlessWanted(channel)).catch(() => {});
       throw err;
     });
