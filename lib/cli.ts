@@ -29,7 +29,7 @@
  */
 
 import process from "node:process";
-import { unrefTimer } from "./_runtime.ts";
+import { unrefTimer } from "./util/_runtime.ts";
 import { main } from "./cli_main.ts";
 
 const code = await main(process.argv.slice(2));

@@ -8,7 +8,7 @@
  */
 
 import process from "node:process";
-import type { RedisDriver } from "./driver.ts";
+import type { RedisDriver } from "./redis/driver.ts";
 import { formatDuration } from "./cli_duration.ts";
 import { type LockStatus, readStatus } from "./cli_scripts.ts";
 
@@ -61,7 +61,7 @@ export interface Progress {
  * @example
  * ```ts
  * import { startProgress } from "./cli_progress.ts";
- * import { resolveDriver } from "./_resolve.ts";
+ * import { resolveDriver } from "./clients/_detect.ts";
  * import { createClient } from "npm:redis@^6";
  *
  * const client = await createClient().connect();

@@ -7,7 +7,7 @@
  */
 
 import { createClient } from "redis";
-import type { NodeRedisClient } from "./node_redis.ts";
+import type { NodeRedisClient } from "./clients/node_redis.ts";
 import { messageOf } from "./cli_exit.ts";
 import { UsageError } from "./cli_args.ts";
 

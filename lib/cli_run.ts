@@ -7,12 +7,12 @@
  */
 
 import process from "node:process";
-import type { BaseLock } from "./base_lock.ts";
-import type { RedisDriver } from "./driver.ts";
-import { LockNotOwnedError } from "./errors.ts";
-import { RedisLock } from "./redis_lock.ts";
-import { resolveDriver } from "./_resolve.ts";
-import { RedisSpinLock } from "./spin_lock.ts";
+import type { BaseLock } from "./lock/_lock_core.ts";
+import type { RedisDriver } from "./redis/driver.ts";
+import { LockNotOwnedError } from "./lock/errors.ts";
+import { RedisLock } from "./lock/redis_lock.ts";
+import { resolveDriver } from "./clients/_detect.ts";
+import { RedisSpinLock } from "./lock/spin_lock.ts";
 import { superviseChild } from "./cli_child.ts";
 import { formatDuration } from "./cli_duration.ts";
 import { parseRunArgs, type RunOptions } from "./cli_run_options.ts";

@@ -6,10 +6,10 @@
  * @module
  */
 
-import type { RedisDriver } from "./driver.ts";
-import { lockKeys } from "./_keys.ts";
-import { runScript, toInt } from "./_script_runner.ts";
-import { FORCE_RELEASE, STATUS } from "./_scripts.ts";
+import type { RedisDriver } from "./redis/driver.ts";
+import { lockKeys } from "./redis/_keys.ts";
+import { runScript, toInt } from "./redis/_script_runner.ts";
+import { FORCE_RELEASE, STATUS } from "./redis/_scripts.ts";
 
 /**
  * What `redis-lock status` reports about one lock.
@@ -57,7 +57,7 @@ export interface LockStatus {
  * @example
  * ```ts
  * import { readStatus } from "./cli_scripts.ts";
- * import { resolveDriver } from "./_resolve.ts";
+ * import { resolveDriver } from "./clients/_detect.ts";
  * import { createClient } from "npm:redis@^6";
  *
  * const client = await createClient().connect();
@@ -97,7 +97,7 @@ export async function readStatus(driver: RedisDriver, name: string): Promise<Loc
  * @example
  * ```ts
  * import { forceRelease } from "./cli_scripts.ts";
- * import { resolveDriver } from "./_resolve.ts";
+ * import { resolveDriver } from "./clients/_detect.ts";
  * import { createClient } from "npm:redis@^6";
  *
  * const client = await createClient().connect();

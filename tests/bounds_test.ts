@@ -16,7 +16,7 @@ import {
   RedisLock,
   RedisSpinLock,
 } from "../mod.ts";
-import { resolveDriver } from "../lib/_resolve.ts";
+import { resolveDriver } from "../lib/clients/_detect.ts";
 import {
   channels,
   delay,

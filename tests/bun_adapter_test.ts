@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { type LockClient, RedisLock } from "../mod.ts";
-import { lockKeys } from "../lib/_keys.ts";
+import { lockKeys } from "../lib/redis/_keys.ts";
 import { clientKind } from "./_clients.ts";
 import { subscribers, until } from "./_env.ts";
 import { type RedisServer, startRedis } from "./_redis.ts";

@@ -8,9 +8,12 @@ import { test } from "node:test";
 import { EventEmitter } from "node:events";
 import assert from "node:assert/strict";
 import type { RedisDriver } from "../mod.ts";
-import { type IoRedisCluster, ioRedisClusterDriver } from "../lib/ioredis_cluster.ts";
-import { type NodeRedisCluster, nodeRedisClusterDriver } from "../lib/node_redis_cluster.ts";
-import { SETTLE_MS } from "../lib/_cluster_pubsub.ts";
+import { type IoRedisCluster, ioRedisClusterDriver } from "../lib/clients/ioredis_cluster.ts";
+import {
+  type NodeRedisCluster,
+  nodeRedisClusterDriver,
+} from "../lib/clients/node_redis_cluster.ts";
+import { SETTLE_MS } from "../lib/clients/_cluster_pubsub.ts";
 import { recorder } from "./_cluster.ts";
 import { delay, until } from "./_env.ts";
 

@@ -3,9 +3,9 @@ import assert from "node:assert/strict";
 import { createClient, createCluster } from "redis";
 import { Cluster, Redis } from "ioredis";
 import { type LockClient, type RedisDriver, RedisLock, RedisSpinLock } from "../mod.ts";
-import { CONFIRM_MS } from "../lib/_cluster_pubsub.ts";
-import { resolveDriver } from "../lib/_resolve.ts";
-import { lockKeys } from "../lib/_keys.ts";
+import { CONFIRM_MS } from "../lib/clients/_cluster_pubsub.ts";
+import { resolveDriver } from "../lib/clients/_detect.ts";
+import { lockKeys } from "../lib/redis/_keys.ts";
 import {
   CLUSTER_KINDS,
   type ClusterKind,

@@ -11,8 +11,8 @@ import {
   RedisLock,
   RedisSpinLock,
 } from "../mod.ts";
-import { SubscriberManager } from "../lib/subscriber_manager.ts";
-import { ATTEMPT_GRACE_MS } from "../lib/_attempts.ts";
+import { SubscriberManager } from "../lib/wait/subscriber_manager.ts";
+import { ATTEMPT_GRACE_MS } from "../lib/lock/_attempts.ts";
 import {
   channels,
   CLIENT_KINDS,

@@ -8,8 +8,8 @@
 
 import type { RedisDriver } from "./driver.ts";
 import type { LockKeys } from "./_keys.ts";
-import type { AttemptResult } from "./options.ts";
-import { now } from "./_runtime.ts";
+import type { AttemptResult } from "../lock/options.ts";
+import { now } from "../util/_runtime.ts";
 import {
   ACQUIRE,
   EXTEND,
@@ -21,7 +21,7 @@ import {
   type Script,
 } from "./_scripts.ts";
 import { runScript, toInt } from "./_script_runner.ts";
-import { deliverLocal, LOCAL_MARK } from "./_local_grants.ts";
+import { deliverLocal, LOCAL_MARK } from "../wait/_local_grants.ts";
 
 /** What the operations need to know of the lock's settings. */
 export interface OpsConfig {

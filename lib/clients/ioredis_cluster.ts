@@ -29,12 +29,12 @@
  * @module
  */
 
-import type { RedisDriver, RedisSubscriber, SubscriberEvents } from "./driver.ts";
+import type { RedisDriver, RedisSubscriber, SubscriberEvents } from "../redis/driver.ts";
 import { isTransientError, scriptCommands } from "./_adapter.ts";
 import { clusterSubscriber } from "./_cluster_pubsub.ts";
 
 // The driver types, so that this entry point's documentation is complete on its own.
-export type { RedisDriver, RedisSubscriber, SubscriberEvents } from "./driver.ts";
+export type { RedisDriver, RedisSubscriber, SubscriberEvents } from "../redis/driver.ts";
 
 /**
  * An ioredis event listener.

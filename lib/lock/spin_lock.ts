@@ -4,12 +4,12 @@
  * @module
  */
 
-import { BaseLock } from "./base_lock.ts";
-import type { LockClient } from "./_resolve.ts";
+import { BaseLock } from "./_lock_core.ts";
+import type { LockClient } from "../clients/_detect.ts";
 import type { AcquireOptions, AttemptResult, LockOptions, WaitRequest } from "./options.ts";
-import { now } from "./_runtime.ts";
+import { now } from "../util/_runtime.ts";
 import { checkDuration } from "./_validate.ts";
-import { Waiter } from "./_waiter.ts";
+import { Waiter } from "../wait/_waiter.ts";
 
 /**
  * Options of one `RedisSpinLock` acquisition.

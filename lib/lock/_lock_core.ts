@@ -6,20 +6,20 @@
  * @module
  */
 
-import type { RedisDriver } from "./driver.ts";
+import type { RedisDriver } from "../redis/driver.ts";
 import { LockError, LockNotOwnedError, LockTimeoutError } from "./errors.ts";
 import { Lease } from "./_lease.ts";
-import { type LockKeys, lockKeys } from "./_keys.ts";
+import { type LockKeys, lockKeys } from "../redis/_keys.ts";
 import type { AcquireOptions, AttemptResult, LockOptions, WaitRequest } from "./options.ts";
-import { resolveDriver } from "./_resolve.ts";
-import { now } from "./_runtime.ts";
-import { LockOps } from "./_lock_ops.ts";
-import { SubscriberManager } from "./subscriber_manager.ts";
+import { resolveDriver } from "../clients/_detect.ts";
+import { now } from "../util/_runtime.ts";
+import { LockOps } from "../redis/_lock_ops.ts";
+import { SubscriberManager } from "../wait/subscriber_manager.ts";
 import { runHeld } from "./_run.ts";
 import { acquisition } from "./_acquisition.ts";
 import * as check from "./_validate.ts";
 import { acquireSettings, type LockSettings, lockSettings } from "./_settings.ts";
-import { showValue } from "./_format.ts";
+import { showValue } from "../util/_format.ts";
 
 const NEVER = new AbortController().signal;
 

@@ -7,12 +7,12 @@
  * @module
  */
 
-import type { RedisDriver } from "./driver.ts";
+import type { RedisDriver } from "../redis/driver.ts";
 import type { AttemptResult, WaitRequest } from "./options.ts";
-import type { LockOps } from "./_lock_ops.ts";
+import type { LockOps } from "../redis/_lock_ops.ts";
 import { BoundedAttempts } from "./_attempts.ts";
-import { LOCAL_MARK } from "./_local_grants.ts";
-import { newToken, now } from "./_runtime.ts";
+import { LOCAL_MARK } from "../wait/_local_grants.ts";
+import { newToken, now } from "../util/_runtime.ts";
 
 /** What one acquisition needs to know. */
 export interface AcquisitionSpec {

@@ -7,7 +7,7 @@
  */
 
 import { LockLostError } from "./errors.ts";
-import { now, unrefTimer } from "./_runtime.ts";
+import { now, unrefTimer } from "../util/_runtime.ts";
 
 /** What a lease asks of its lock. */
 export interface LeaseOwner {

@@ -17,8 +17,8 @@
  * @module
  */
 
-import type { RedisSubscriber, SubscriberEvents } from "./driver.ts";
-import { unrefTimer } from "./_runtime.ts";
+import type { RedisSubscriber, SubscriberEvents } from "../redis/driver.ts";
+import { unrefTimer } from "../util/_runtime.ts";
 import { within } from "./_adapter.ts";
 
 /** What a cluster adapter tells the shared subscriber; see the module doc. */

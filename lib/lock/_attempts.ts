@@ -24,11 +24,11 @@
  * @module
  */
 
-import type { RedisDriver } from "./driver.ts";
+import type { RedisDriver } from "../redis/driver.ts";
 import { LockUnavailableError } from "./errors.ts";
 import type { AttemptResult } from "./options.ts";
-import { now } from "./_runtime.ts";
-import { timerDelay, Waiter } from "./_waiter.ts";
+import { now } from "../util/_runtime.ts";
+import { timerDelay, Waiter } from "../wait/_waiter.ts";
 
 /**
  * How long after the deadline (or an abort) an unanswered attempt is given

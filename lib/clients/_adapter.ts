@@ -6,9 +6,9 @@
  * @module
  */
 
-import type { RedisDriver } from "./driver.ts";
-import { LockError } from "./errors.ts";
-import { unrefTimer } from "./_runtime.ts";
+import type { RedisDriver } from "../redis/driver.ts";
+import { LockError } from "../lock/errors.ts";
+import { unrefTimer } from "../util/_runtime.ts";
 
 /** `evalsha` and `eval` over a client's raw command call. */
 export function scriptCommands(

@@ -14,7 +14,7 @@
  * @module
  */
 
-import { newToken } from "./_runtime.ts";
+import { newToken } from "../util/_runtime.ts";
 import type { Grant, Waiter } from "./_waiter.ts";
 
 /** Marks the tokens of this module's waiters: `@<64 random bits hex>.`. */

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { RedisDriver } from "./driver.ts";
+import type { RedisDriver } from "../redis/driver.ts";
 
 /**
  * Options of a lock, given to its constructor. Durations are milliseconds.

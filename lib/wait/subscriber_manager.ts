@@ -15,8 +15,8 @@
  * @module
  */
 
-import type { RedisDriver, RedisSubscriber } from "./driver.ts";
-import { now, unrefTimer } from "./_runtime.ts";
+import type { RedisDriver, RedisSubscriber } from "../redis/driver.ts";
+import { now, unrefTimer } from "../util/_runtime.ts";
 import type { Waiter } from "./_waiter.ts";
 
 interface Channel {
@@ -46,7 +46,7 @@ export const LINGER_MS = RECENT_MS;
  * @example Counting what a client has subscribed
  * ```ts
  * import { SubscriberManager } from "./subscriber_manager.ts";
- * import type { RedisDriver } from "./driver.ts";
+ * import type { RedisDriver } from "../redis/driver.ts";
  *
  * declare const driver: RedisDriver;
  * const manager = SubscriberManager.for(driver);

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { shortName } from "./_format.ts";
+import { shortName } from "../util/_format.ts";
 
 /**
  * Base class of every lock outcome error. Carries the lock's name.

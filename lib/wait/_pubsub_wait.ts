@@ -6,8 +6,8 @@
  * @module
  */
 
-import type { AttemptResult, WaitRequest } from "./options.ts";
-import { now } from "./_runtime.ts";
+import type { AttemptResult, WaitRequest } from "../lock/options.ts";
+import { now } from "../util/_runtime.ts";
 import { SubscriberManager } from "./subscriber_manager.ts";
 import { Waiter } from "./_waiter.ts";
 

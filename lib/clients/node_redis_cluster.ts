@@ -26,12 +26,12 @@
  * @module
  */
 
-import type { RedisDriver, RedisSubscriber, SubscriberEvents } from "./driver.ts";
+import type { RedisDriver, RedisSubscriber, SubscriberEvents } from "../redis/driver.ts";
 import { isTransientError, scriptCommands } from "./_adapter.ts";
 import { clusterSubscriber } from "./_cluster_pubsub.ts";
 
 // The driver types, so that this entry point's documentation is complete on its own.
-export type { RedisDriver, RedisSubscriber, SubscriberEvents } from "./driver.ts";
+export type { RedisDriver, RedisSubscriber, SubscriberEvents } from "../redis/driver.ts";
 
 /**
  * A node-redis Pub/Sub listener (strings, or buffers in buffer mode).

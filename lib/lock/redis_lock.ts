@@ -5,13 +5,13 @@
  * @module
  */
 
-import { BaseLock } from "./base_lock.ts";
-import type { LockClient } from "./_resolve.ts";
+import { BaseLock } from "./_lock_core.ts";
+import type { LockClient } from "../clients/_detect.ts";
 import type { AcquireOptions, AttemptResult, LockOptions, WaitRequest } from "./options.ts";
-import { waitFair } from "./_fair_wait.ts";
-import { waitOnPubSub } from "./_pubsub_wait.ts";
+import { waitFair } from "../wait/_fair_wait.ts";
+import { waitOnPubSub } from "../wait/_pubsub_wait.ts";
 
-export { RECHECK_INTERVAL_MS } from "./_pubsub_wait.ts";
+export { RECHECK_INTERVAL_MS } from "../wait/_pubsub_wait.ts";
 
 /**
  * A distributed mutual-exclusion lock on Redis. Waiters subscribe to the
