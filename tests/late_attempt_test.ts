@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { LockUnavailableError, type RedisDriver, RedisLock } from "../mod.ts";
 import { resolveDriver } from "../lib/clients/lock_client.ts";
-import { eachClient, until } from "./_env.ts";
+import { eachClient, until } from "./harness/env.ts";
 
 /**
  * A driver that holds back its first script call until `let()` is called
