@@ -11,24 +11,18 @@
  *
  * Writes bench/results/compare.{md,json,svg} and prints the tables.
  *
- * Run:  deno run -A bench/compare.ts [--seconds 3] [--only <regexp on lock ids>]
+ * Run:  deno task bench:compare [--seconds 3] [--only <regexp on lock ids>]
  *       (COMPARE_SECONDS=1 works too)
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
-import { LOCKS, type LockSpec } from "./_compare_locks.ts";
-import { runTwoProcesses } from "./_compare_multi.ts";
-import {
-  loadAverage,
-  machineFacts,
-  notesOf,
-  printTables,
-  writeOutputs,
-} from "./_compare_output.ts";
-import { pingFloor } from "./_compare_floor.ts";
-import type { Facts, RunResult } from "./_compare_report.ts";
+import { LOCKS, type LockSpec } from "./locks.ts";
+import { runTwoProcesses } from "./multi.ts";
+import { loadAverage, machineFacts, notesOf, printTables, writeOutputs } from "./output.ts";
+import { pingFloor } from "./floor.ts";
+import type { Facts, RunResult } from "./report.ts";
 import {
   clientRequests,
   type CommandCounts,
@@ -37,21 +31,14 @@ import {
   scriptCommandGrowth,
   serverCommands,
   StatsReader,
-} from "./_compare_requests.ts";
-import {
-  clock,
-  closeContenders,
-  openContenders,
-  type RawRun,
-  runWindow,
-  warmUp,
-} from "./_compare_run.ts";
-import { summarise } from "./_compare_stats.ts";
-import { startRedis } from "../tests/_redis.ts";
+} from "./requests.ts";
+import { clock, closeContenders, openContenders, type RawRun, runWindow, warmUp } from "./run.ts";
+import { summarise } from "./stats.ts";
+import { startRedis } from "../../tests/_redis.ts";
 
 const CONTENDERS = [1, 8, 32];
 const HOLDS_MS = [0, 1];
-const RESULTS = new URL("./results/", import.meta.url);
+const RESULTS = new URL("../results/", import.meta.url);
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const { values: args } = parseArgs({

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { RawRun } from "./_compare_run.ts";
+import type { RawRun } from "./run.ts";
 
 /** The measured numbers of one run, times in ms. */
 export interface RunMetrics {

@@ -1,12 +1,12 @@
 /**
- * Where `compare.ts` puts its results: the tables on stdout, and
+ * Where `main.ts` puts its results: the tables on stdout, and
  * bench/results/compare.md, compare.json and compare.svg (formatted with
  * `deno fmt`, so that the repository's `deno fmt --check` stays clean).
  *
  * @module
  */
 
-import type { LockSpec } from "./_compare_locks.ts";
+import type { LockSpec } from "./locks.ts";
 import {
   type Facts,
   type Floor,
@@ -14,9 +14,9 @@ import {
   markdown,
   type RunResult,
   twoProcessTable,
-} from "./_compare_report.ts";
-import type { CommandOrigins } from "./_compare_requests.ts";
-import { chartSvg } from "./_compare_svg.ts";
+} from "./report.ts";
+import type { CommandOrigins } from "./requests.ts";
+import { chartSvg } from "./svg.ts";
 
 /** Everything a results file holds. */
 export interface Outcome {
@@ -58,7 +58,7 @@ export function notesOf(results: readonly RunResult[], growth: number): string[]
     : "requests are `total_commands_processed`";
   const notes = [
     `Request counting: one EVAL running SET and GET grew \`total_commands_processed\` by ` +
-    `${growth}: ${method} (see bench/_compare_requests.ts).`,
+    `${growth}: ${method} (see bench/compare/requests.ts).`,
     "A 0 ms hold releases in the same tick as the acquisition: the in-process counter cannot " +
     "see an overlap there, so exclusion in those runs is checked by the time intervals.",
   ];
@@ -140,7 +140,7 @@ export async function writeOutputs(
   const files = [md, json, svg].map((u) => u.pathname);
   const fmt = await new Deno.Command(Deno.execPath(), {
     args: ["fmt", "--quiet", ...files],
-    cwd: new URL("..", import.meta.url).pathname,
+    cwd: new URL("../..", import.meta.url).pathname,
   }).output();
   if (!fmt.success) console.error(`deno fmt failed: ${new TextDecoder().decode(fmt.stderr)}`);
 }

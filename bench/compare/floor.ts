@@ -6,9 +6,9 @@
  */
 
 import { createClient } from "redis";
-import type { Floor } from "./_compare_report.ts";
-import { clock } from "./_compare_run.ts";
-import { percentile } from "./_compare_stats.ts";
+import type { Floor } from "./report.ts";
+import { clock } from "./run.ts";
+import { percentile } from "./stats.ts";
 
 /** PINGs one after another for `seconds`; round trips per second and latency percentiles. */
 export async function pingFloor(url: string, seconds: number): Promise<Floor> {

@@ -1,7 +1,7 @@
 /**
  * One contention run in this process: N contenders loop acquire → hold →
  * release on one lock name during a fixed window, and every acquisition is
- * recorded with timestamps for `_compare_stats.ts` to summarise.
+ * recorded with timestamps for `stats.ts` to summarise.
  *
  * Timestamps come from {@linkcode clock}, `performance.timeOrigin +
  * performance.now()`: monotonic within a process, and comparable between
@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { Contender, LockSpec } from "./_compare_locks.ts";
+import type { Contender, LockSpec } from "./locks.ts";
 
 /** Milliseconds since the epoch, sub-millisecond, monotonic in a process. */
 export const clock = (): number => performance.timeOrigin + performance.now();

@@ -1,6 +1,6 @@
 /**
  * The 2-process run: this process runs half the contenders, a child
- * (`_compare_worker.ts`) the other half, on the same lock name and the same
+ * (`worker.ts`) the other half, on the same lock name and the same
  * window, so that a lock is not flattered by all its waiters sharing one
  * event loop (and one subscriber connection, for `RedisLock`).
  *
@@ -12,19 +12,12 @@
  * @module
  */
 
-import type { LockSpec } from "./_compare_locks.ts";
-import {
-  clock,
-  closeContenders,
-  openContenders,
-  type RawRun,
-  runWindow,
-  warmUp,
-} from "./_compare_run.ts";
-import type { WorkerPlan } from "./_compare_worker.ts";
+import type { LockSpec } from "./locks.ts";
+import { clock, closeContenders, openContenders, type RawRun, runWindow, warmUp } from "./run.ts";
+import type { WorkerPlan } from "./worker.ts";
 
-const WORKER = new URL("./_compare_worker.ts", import.meta.url).pathname;
-const ROOT = new URL("..", import.meta.url).pathname;
+const WORKER = new URL("./worker.ts", import.meta.url).pathname;
+const ROOT = new URL("../..", import.meta.url).pathname;
 
 /** Hooks of the caller around the window. */
 export interface WindowHooks<T> {

@@ -1,7 +1,7 @@
 /**
- * The second process of `compare.ts`'s 2-process runs:
+ * The second process of `main.ts`'s 2-process runs:
  *
- *   deno run -A bench/_compare_worker.ts '{"lock":"redislock","url":"redis://…","name":"…",
+ *   deno run -A bench/compare/worker.ts '{"lock":"redislock","url":"redis://…","name":"…",
  *     "contenders":16,"holdMs":0,"seconds":3}'
  *
  * It opens and warms up its contenders, prints `READY`, reads `go <startAt>`
@@ -12,8 +12,8 @@
  * @module
  */
 
-import { lockById } from "./_compare_locks.ts";
-import { closeContenders, openContenders, runWindow, warmUp } from "./_compare_run.ts";
+import { lockById } from "./locks.ts";
+import { closeContenders, openContenders, runWindow, warmUp } from "./run.ts";
 
 /** What the parent asks this process to run. */
 export interface WorkerPlan {

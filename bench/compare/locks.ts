@@ -1,5 +1,5 @@
 /**
- * The locks `compare.ts` measures, each behind one small interface: a
+ * The locks `main.ts` measures, each behind one small interface: a
  * contender is one client connection with one lock instance on it.
  *
  * Peers keep their own defaults in the "defaults" entries. The tuned entries
@@ -20,7 +20,7 @@ import {
   type LockHandle,
   NodeRedisAdapter,
 } from "redlock-universal";
-import { type LockClient, RedisLock, RedisSpinLock } from "../mod.ts";
+import { type LockClient, RedisLock, RedisSpinLock } from "../../mod.ts";
 
 /** Either lock of this package. */
 type AnyLock = RedisLock | RedisSpinLock;
