@@ -10,8 +10,7 @@
  * @module
  */
 
-import { createClient } from "redis";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import RedlockModule from "redlock";
 import { Mutex } from "redis-semaphore";
 import {
@@ -21,6 +20,8 @@ import {
   NodeRedisAdapter,
 } from "redlock-universal";
 import { type LockClient, RedisLock, RedisSpinLock } from "../../mod.ts";
+import { type ClientKind, ioRedis, nodeRedis } from "./clients.ts";
+import { handoffFloor } from "./floor.ts";
 
 /** Either lock of this package. */
 type AnyLock = RedisLock | RedisSpinLock;
@@ -47,23 +48,10 @@ export interface LockSpec {
   /** Short stable id, used in the JSON output and by `--only`. */
   readonly id: string;
   readonly label: string;
-  readonly client: "node-redis" | "ioredis";
+  readonly client: ClientKind;
   /** The options it runs with, for the report. */
   readonly settings: string;
   open(url: string, name: string): Promise<Contender>;
-}
-
-async function nodeRedis(url: string) {
-  const client = createClient({ url });
-  client.on("error", () => {});
-  return await client.connect();
-}
-
-async function ioRedis(url: string): Promise<Redis> {
-  const client = new Redis(url, { lazyConnect: true });
-  client.on("error", () => {});
-  await client.connect();
-  return client;
 }
 
 function ours(
@@ -72,19 +60,22 @@ function ours(
   settings: string,
   make: (client: LockClient, name: string) => AnyLock,
   acquire: (lock: AnyLock, signal: AbortSignal) => Promise<boolean>,
+  client: ClientKind = "node-redis",
 ): LockSpec {
   return {
     id,
     label,
-    client: "node-redis",
+    client,
     settings,
     async open(url, name) {
-      const client = await nodeRedis(url);
-      const lock = make(client, name);
+      const [conn, close] = client === "node-redis"
+        ? await nodeRedis(url).then((c) => [c, () => c.close()] as const)
+        : await ioRedis(url).then((c) => [c, async () => void await c.quit()] as const);
+      const lock = make(conn, name);
       return {
         acquire: (signal) => acquire(lock, signal),
         release: () => lock.release(),
-        close: () => client.close(),
+        close,
       };
     },
   };
@@ -196,14 +187,49 @@ function universal(id: string, label: string, retryDelay?: number): LockSpec {
   };
 }
 
-/** Every lock, in report order; the first is the baseline of the ratios. */
+/** The hand-off floor on each client: the baseline of every ratio. */
+export const FLOOR_IDS: Readonly<Record<ClientKind, string>> = {
+  "node-redis": "floor",
+  "ioredis": "floor-io",
+};
+
+/** The default lock on each client: the rows the issue's "Done when" criteria judge. */
+export const DEFAULT_IDS: Readonly<Record<ClientKind, string>> = {
+  "node-redis": "redislock",
+  "ioredis": "redislock-io",
+};
+
+/** The locks that also run the multi-process scenario (one process per contender). */
+export const MULTI_PROCESS_IDS: readonly string[] = [
+  "floor",
+  "floor-io",
+  "redislock",
+  "redislock-io",
+  "redislock-race",
+  "spin-100",
+  "redlock-5",
+  "semaphore-5",
+  "universal-5",
+];
+
+/** Every lock, in report order. */
 export const LOCKS: readonly LockSpec[] = [
+  handoffFloor(FLOOR_IDS["node-redis"], "node-redis"),
+  handoffFloor(FLOOR_IDS.ioredis, "ioredis"),
   ours(
-    "redislock",
+    DEFAULT_IDS["node-redis"],
     "RedisLock (fair, default)",
     "new RedisLock(client, name)",
     (client, name) => new RedisLock(client, name),
     (lock, signal) => lock.acquire({ signal }),
+  ),
+  ours(
+    DEFAULT_IDS.ioredis,
+    "RedisLock (fair, default)",
+    "new RedisLock(client, name)",
+    (client, name) => new RedisLock(client, name),
+    (lock, signal) => lock.acquire({ signal }),
+    "ioredis",
   ),
   ours(
     "redislock-race",

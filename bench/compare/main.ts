@@ -1,27 +1,38 @@
 /**
- * Compares this package's locks with node-redlock, redis-semaphore and
- * redlock-universal under contention, against one throwaway redis-server.
+ * Compares this package's locks with the ideal hand-off floor and with
+ * node-redlock, redis-semaphore and redlock-universal under contention,
+ * against one throwaway redis-server (issue 16's benchmark).
  *
- * For every lock: 1, 8 and 32 contenders (each its own connection and lock
- * instance) loop acquire → hold 0 or 1 ms → release on one name for a fixed
- * time; then 32 contenders with a 0 ms hold split over 2 processes. Per run:
- * acquisitions/s, wait and hand-off percentiles, per-contender counts, Redis
- * requests per acquisition and exclusion checks. The floor is sequential
- * PING round trips on one connection.
+ * Scenarios, each with a 0 and a 1 ms hold:
+ * - N contenders in this process (N = 1, 8, 32), each its own connection
+ *   and lock instance, loop acquire → hold → release on one name;
+ * - one contender in each of 4, 8 and 16 worker processes, on one name
+ *   (the floor, our locks, and the peers' tuned variants);
+ * - uncontended: `RedisLock` acquire + release against a raw `SET NX PX` +
+ *   `EVALSHA` delete, on node-redis and on ioredis.
+ *
+ * Per run: acquisitions/s, wait percentiles, each contender's share, client
+ * requests, Redis operations and Redis CPU per acquisition (from `INFO`),
+ * client CPU per acquisition (`process.cpuUsage()`), exclusion checks, and
+ * the ratios to the floor on the same client; then issue 16's "Done when"
+ * criteria judged on the run (see `criteria.ts`).
  *
  * Writes bench/results/compare.{md,json,svg} and prints the tables.
  *
- * Run:  deno task bench:compare [--seconds 3] [--only <regexp on lock ids>]
- *       (COMPARE_SECONDS=1 works too)
+ * Run:  deno task bench:compare [--seconds 1] [--only <regexp on lock ids>]
+ *         [--parts uncontended,in-process,multi-process]
+ *       (COMPARE_SECONDS=1 works too; the default 1 s per run takes about
+ *       5 minutes on a 2-core machine, 3 s about 10)
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
-import { LOCKS, type LockSpec } from "./locks.ts";
-import { runTwoProcesses } from "./multi.ts";
+import type { ClientKind } from "./clients.ts";
+import { LOCKS, type LockSpec, MULTI_PROCESS_IDS } from "./locks.ts";
+import { WorkerPool } from "./processes.ts";
 import { loadAverage, machineFacts, notesOf, printTables, writeOutputs } from "./output.ts";
-import { pingFloor } from "./floor.ts";
+import { pingFloor } from "./ping.ts";
 import type { Facts, RunResult } from "./report.ts";
 import {
   clientRequests,
@@ -30,24 +41,37 @@ import {
   learnOrigins,
   scriptCommandGrowth,
   serverCommands,
+  since,
   StatsReader,
 } from "./requests.ts";
 import { clock, closeContenders, openContenders, type RawRun, runWindow, warmUp } from "./run.ts";
 import { summarise } from "./stats.ts";
+import { uncontended, type UncontendedResult } from "./uncontended.ts";
 import { startRedis } from "../../tests/_redis.ts";
 
 const CONTENDERS = [1, 8, 32];
+const PROCESSES = [4, 8, 16];
 const HOLDS_MS = [0, 1];
+const CLIENTS: readonly ClientKind[] = ["node-redis", "ioredis"];
+const PARTS = ["uncontended", "in-process", "multi-process"];
 const RESULTS = new URL("../results/", import.meta.url);
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const { values: args } = parseArgs({
   args: Deno.args,
-  options: { seconds: { type: "string" }, only: { type: "string" } },
+  options: {
+    seconds: { type: "string" },
+    only: { type: "string" },
+    parts: { type: "string" },
+  },
 });
-const SECONDS = Number(args.seconds ?? Deno.env.get("COMPARE_SECONDS") ?? 3);
+const SECONDS = Number(args.seconds ?? Deno.env.get("COMPARE_SECONDS") ?? 1);
 if (!(SECONDS > 0)) {
   throw new RangeError(`--seconds must be a positive number, got ${args.seconds}`);
+}
+const parts = new Set(args.parts?.split(",") ?? PARTS);
+for (const part of parts) {
+  if (!PARTS.includes(part)) throw new RangeError(`--parts: unknown part ${part}`);
 }
 const locks = LOCKS.filter((s) => !args.only || new RegExp(args.only).test(s.id));
 
@@ -55,6 +79,7 @@ const locks = LOCKS.filter((s) => !args.only || new RegExp(args.only).test(s.id)
 interface Context {
   readonly url: string;
   readonly reader: StatsReader;
+  readonly pool: WorkerPool;
   readonly scriptsCounted: boolean;
   readonly origins: Map<string, CommandOrigins>;
   readonly scriptOnly: ReadonlySet<string>;
@@ -74,40 +99,42 @@ async function calibrate(spec: LockSpec, port: number, url: string): Promise<Com
   });
 }
 
-async function readAt(reader: StatsReader, at: number): Promise<CommandCounts> {
-  await delay(at - clock());
-  return await reader.read();
+/** Redis's counters between `startAt` and `endAt` ({@linkcode clock} times). */
+async function windowCounts(
+  reader: StatsReader,
+  startAt: number,
+  endAt: number,
+): Promise<CommandCounts> {
+  await delay(startAt - clock());
+  const before = await reader.read();
+  await delay(endAt - clock());
+  return since(before, await reader.read());
 }
 
+/** One run of `spec`: `contenders` in this process, or one in each of `processes` workers. */
 async function measure(
   ctx: Context,
   spec: LockSpec,
   contenders: number,
   holdMs: number,
-  processes: 1 | 2,
+  processes: number,
 ): Promise<RunResult> {
   const name = `${ctx.prefix}:${spec.id}:${contenders}:${holdMs}:${processes}`;
-  const hooks = {
-    beforeStart: async () => {
-      await delay(20); // let the warm-up's last UNSUBSCRIBEs land before the reset
-      await ctx.reader.reset();
-    },
-    duringWindow: (end: number) => readAt(ctx.reader, end),
-  };
   let raws: RawRun[];
   let counts: CommandCounts;
-  if (processes === 2) {
-    const out = await runTwoProcesses(spec, ctx.url, name, contenders, holdMs, SECONDS, hooks);
+  if (processes > 1) {
+    const out = await ctx.pool.run(spec, ctx.url, name, processes, holdMs, SECONDS, {
+      duringWindow: (start, end) => windowCounts(ctx.reader, start, end),
+    });
     [raws, counts] = [out.runs, out.atEnd];
   } else {
     const own = await openContenders(spec, ctx.url, name, contenders);
     try {
       await warmUp(own);
-      await hooks.beforeStart();
-      const startAt = clock() + 20;
+      const startAt = clock() + 50;
       const [raw, atEnd] = await Promise.all([
         runWindow(own, holdMs, startAt, SECONDS),
-        hooks.duringWindow(startAt + SECONDS * 1000),
+        windowCounts(ctx.reader, startAt, startAt + SECONDS * 1000),
       ]);
       [raws, counts] = [[raw], atEnd];
     } finally {
@@ -117,19 +144,40 @@ async function measure(
   const metrics = summarise(raws);
   const origins = ctx.origins.get(spec.id)!;
   const { requests, approx } = clientRequests(counts, ctx.scriptsCounted, origins, ctx.scriptOnly);
+  const perAcq = (v: number) => v / metrics.acquisitions;
   return {
     lock: spec.id,
     label: spec.label,
+    client: spec.client,
     contenders,
     holdMs,
     processes,
     ...metrics,
     requests,
-    requestsPerAcq: requests / metrics.acquisitions,
+    requestsPerAcq: perAcq(requests),
     requestsApprox: approx,
-    commandsPerAcq: serverCommands(counts) / metrics.acquisitions,
+    commandsPerAcq: perAcq(serverCommands(counts)),
+    redisCpuPerAcq: perAcq(counts.cpuSeconds * 1e6),
+    clientCpuPerAcq: perAcq(metrics.clientCpuMicros),
     commands: counts.byCommand,
   };
+}
+
+/** The runs to make: [lock, contenders, hold, processes], a cell's locks one after another. */
+function plan(): (readonly [LockSpec, number, number, number])[] {
+  const cells: (readonly [LockSpec, number, number, number])[] = [];
+  if (parts.has("in-process")) {
+    for (const h of HOLDS_MS) {
+      for (const n of CONTENDERS) cells.push(...locks.map((s) => [s, n, h, 1] as const));
+    }
+  }
+  if (parts.has("multi-process")) {
+    const many = locks.filter((s) => MULTI_PROCESS_IDS.includes(s.id));
+    for (const h of HOLDS_MS) {
+      for (const p of PROCESSES) cells.push(...many.map((s) => [s, p, h, p] as const));
+    }
+  }
+  return cells;
 }
 
 async function main(): Promise<void> {
@@ -137,51 +185,63 @@ async function main(): Promise<void> {
   const loadStart = await loadAverage();
   const server = await startRedis();
   const reader = await StatsReader.open(server.url);
+  const pool = new WorkerPool();
   try {
     const growth = await scriptCommandGrowth(reader);
     console.log(`total_commands_processed grows by ${growth} for an EVAL running SET and GET`);
-    const floor = await pingFloor(server.url, SECONDS);
-    console.log(`floor: ${Math.round(floor.opsPerSec)} PING/s`);
+    const idleFrom = await reader.read();
+    await delay(1000);
+    const idle = since(idleFrom, await reader.read());
+    const ping = await pingFloor(server.url, Math.min(SECONDS, 1));
+    console.log(`ping: ${Math.round(ping.opsPerSec)} PING/s; Redis idle: ${idle.cpuSeconds} s/s`);
+
+    const flat: UncontendedResult[] = [];
+    if (parts.has("uncontended")) {
+      for (const kind of CLIENTS) {
+        const u = await uncontended(kind, server.url, reader, SECONDS);
+        flat.push(u);
+        console.log(
+          `uncontended ${kind}: raw ${u.raw.micros.toFixed(0)} µs, RedisLock ` +
+            `${u.lock.micros.toFixed(0)} µs per pair (${u.ratio.toFixed(2)}×)`,
+        );
+      }
+    }
+
     const origins = new Map<string, CommandOrigins>();
     for (const spec of locks) origins.set(spec.id, await calibrate(spec, server.port, server.url));
     const sent = new Set([...origins.values()].flatMap((o) => o.client));
     const scriptOnly = new Set(
       [...origins.values()].flatMap((o) => o.script).filter((n) => !sent.has(n)),
     );
-    const prefix = `compare:${Date.now().toString(36)}`;
     const ctx: Context = {
       url: server.url,
       reader,
+      pool,
       scriptsCounted: growth > 1,
       origins,
       scriptOnly,
-      prefix,
+      prefix: `compare:${Date.now().toString(36)}`,
     };
 
     const results: RunResult[] = [];
-    const plan: ReadonlyArray<readonly [LockSpec, number, number, 1 | 2]> = [
-      ...HOLDS_MS.flatMap((h) =>
-        CONTENDERS.flatMap((n) => locks.map((s) => [s, n, h, 1] as const))
-      ),
-      ...locks.map((s) => [s, 32, 0, 2] as const),
-    ];
     const crashed: string[] = [];
-    for (const [spec, n, hold, procs] of plan) {
+    for (const [spec, n, hold, procs] of plan()) {
+      const where = `${spec.label} [${spec.client}], N=${n}, hold ${hold} ms, ${procs} proc`;
       let r: RunResult;
       try {
         r = await measure(ctx, spec, n, hold, procs);
       } catch (err) {
         // A lock that cannot run at all is reported, not allowed to stop the others.
-        crashed.push(`${spec.label}, N=${n}, hold ${hold} ms, ${procs} proc: run failed: ${err}`);
+        crashed.push(`${where}: run failed: ${err}`);
         console.error(crashed.at(-1));
         continue;
       }
       results.push(r);
       console.log(
-        `${r.label.padEnd(34)} N=${String(n).padStart(2)} hold ${hold} ms ${procs} proc: ` +
-          `${Math.round(r.acqPerSec)} acq/s, wait p99 ${
-            r.waitP99.toFixed(2)
-          } ms, failed ${r.failed}`,
+        `${where.padEnd(62)} ${Math.round(r.acqPerSec)} acq/s, p99 ${r.waitP99.toFixed(2)} ms, ` +
+          `Redis ${Math.round(r.redisCpuPerAcq)} µs/acq, client ${
+            Math.round(r.clientCpuPerAcq)
+          } µs/acq, ${r.requestsPerAcq.toFixed(2)} req/acq, failed ${r.failed}`,
       );
     }
 
@@ -191,14 +251,15 @@ async function main(): Promise<void> {
       wallSeconds: (clock() - wallStart) / 1000,
       loadAverage: { start: loadStart, end: await loadAverage() },
       scriptGrowth: growth,
+      idleRedisCpuPerSec: idle.cpuSeconds * 1e6,
     };
     const outcome = {
       facts,
-      floor,
+      ping,
       locks,
-      contenders: CONTENDERS,
-      holds: HOLDS_MS,
+      multiIds: MULTI_PROCESS_IDS,
       results,
+      uncontended: flat,
       origins,
       scriptOnly,
     };
@@ -206,10 +267,12 @@ async function main(): Promise<void> {
     printTables(outcome, notes);
     await writeOutputs(RESULTS, outcome, notes);
     console.log(
-      `\nwrote bench/results/compare.{md,json,svg}; wall time ${facts.wallSeconds.toFixed(1)} s`,
+      `\nwrote bench/results/compare.{md,json,svg}; wall time ${facts.wallSeconds.toFixed(1)} s; ` +
+        `load average ${facts.loadAverage.start} at the start, ${facts.loadAverage.end} at the end`,
     );
     if (results.some((r) => r.overlaps + r.intervalOverlaps > 0)) Deno.exitCode = 1;
   } finally {
+    await pool.close();
     await reader.close();
     await server.stop();
   }
