@@ -1,35 +1,18 @@
 /**
  * The locks `main.ts` measures, each behind one small interface: a
- * contender is one client connection with one lock instance on it.
- *
- * Peers keep their own defaults in the "defaults" entries. The tuned entries
- * retry every 5 ms and give up after about 10 s (redis-semaphore's default
- * `acquireTimeout`), so that every run ends even when a lock is stuck: a
- * give-up is a failed attempt, not a hang.
+ * contender is one client connection with one lock instance on it. The
+ * hand-off floor is in `floor.ts`, the peers in `peers.ts`.
  *
  * @module
  */
 
-import type { Redis } from "ioredis";
-import RedlockModule from "redlock";
-import { Mutex } from "redis-semaphore";
-import {
-  createLock,
-  LockAcquisitionError,
-  type LockHandle,
-  NodeRedisAdapter,
-} from "redlock-universal";
 import { type LockClient, RedisLock, RedisSpinLock } from "../../mod.ts";
 import { type ClientKind, ioRedis, nodeRedis } from "./clients.ts";
 import { handoffFloor } from "./floor.ts";
+import { redlock, semaphore, TUNED_DELAY_MS, TUNED_RETRIES, universal } from "./peers.ts";
 
 /** Either lock of this package. */
 type AnyLock = RedisLock | RedisSpinLock;
-
-/** Lease of the peers' locks in ms: the same as `RedisLock`'s default ttl. */
-const TTL_MS = 30_000;
-const TUNED_DELAY_MS = 5;
-const TUNED_RETRIES = 10_000 / TUNED_DELAY_MS;
 
 /** One contender: its own connection and its own lock instance. */
 export interface Contender {
@@ -89,102 +72,6 @@ function spin(sleepTime: number): LockSpec {
     (client, name) => new RedisSpinLock(client, name),
     (lock, signal) => (lock as RedisSpinLock).acquire({ signal, sleepTime }),
   );
-}
-
-/** node-redlock 4.2.0 has no typings: the slice of it used here. */
-interface Redlock {
-  lock(resource: string, ttl: number): Promise<{ unlock(): Promise<unknown> }>;
-  on(event: "clientError", listener: (err: unknown) => void): unknown;
-}
-const Redlock = RedlockModule as unknown as
-  & (new (clients: Redis[], options?: Record<string, number>) => Redlock)
-  & { LockError: new () => Error };
-
-function redlock(id: string, label: string, options?: Record<string, number>): LockSpec {
-  return {
-    id,
-    label,
-    client: "ioredis",
-    settings: options ? JSON.stringify(options) : "retryCount 10, retryDelay 200, retryJitter 100",
-    async open(url, name) {
-      const client = await ioRedis(url);
-      const lock = new Redlock([client], options);
-      lock.on("clientError", () => {}); // errors also fail the attempt, counted as failed
-      let held: { unlock(): Promise<unknown> } | undefined;
-      return {
-        async acquire() {
-          try {
-            held = await lock.lock(name, TTL_MS);
-            return true;
-          } catch (err) {
-            if (err instanceof Redlock.LockError) return false;
-            throw err;
-          }
-        },
-        async release() {
-          const h = held;
-          held = undefined;
-          await h?.unlock();
-        },
-        close: async () => void await client.quit(),
-      };
-    },
-  };
-}
-
-function semaphore(id: string, label: string, retryInterval?: number): LockSpec {
-  const options = retryInterval === undefined ? {} : { retryInterval, acquireTimeout: 10_000 };
-  return {
-    id,
-    label,
-    client: "ioredis",
-    settings: retryInterval === undefined
-      ? "retryInterval 10, acquireTimeout 10000, lockTimeout 10000"
-      : `${JSON.stringify(options)}, lockTimeout 10000`,
-    async open(url, name) {
-      const client = await ioRedis(url);
-      const mutex = new Mutex(client, name, options);
-      return {
-        acquire: (signal) => mutex.tryAcquire(signal),
-        release: () => mutex.release(),
-        close: async () => void await client.quit(),
-      };
-    },
-  };
-}
-
-function universal(id: string, label: string, retryDelay?: number): LockSpec {
-  const options = retryDelay === undefined ? {} : { retryDelay, retryAttempts: TUNED_RETRIES };
-  return {
-    id,
-    label,
-    client: "node-redis",
-    settings: retryDelay === undefined
-      ? "createLock(): retryAttempts 3, retryDelay 100, ttl 30000"
-      : `createLock(${JSON.stringify(options)}), ttl 30000`,
-    async open(url, name) {
-      const client = await nodeRedis(url);
-      const lock = createLock({ adapter: new NodeRedisAdapter(client), key: name, ...options });
-      let held: LockHandle | undefined;
-      return {
-        async acquire() {
-          try {
-            held = await lock.acquire();
-            return true;
-          } catch (err) {
-            if (err instanceof LockAcquisitionError) return false;
-            throw err;
-          }
-        },
-        async release() {
-          const h = held;
-          held = undefined;
-          if (h) await lock.release(h);
-        },
-        close: () => client.close(),
-      };
-    },
-  };
 }
 
 /** The hand-off floor on each client: the baseline of every ratio. */

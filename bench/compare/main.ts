@@ -30,22 +30,13 @@
 import { parseArgs } from "node:util";
 import type { ClientKind } from "./clients.ts";
 import { LOCKS, type LockSpec, MULTI_PROCESS_IDS } from "./locks.ts";
+import { calibrate, type Context, measure } from "./measure.ts";
 import { WorkerPool } from "./processes.ts";
 import { loadAverage, machineFacts, notesOf, printTables, writeOutputs } from "./output.ts";
 import { pingFloor } from "./ping.ts";
 import type { Facts, RunResult } from "./report.ts";
-import {
-  clientRequests,
-  type CommandCounts,
-  type CommandOrigins,
-  learnOrigins,
-  scriptCommandGrowth,
-  serverCommands,
-  since,
-  StatsReader,
-} from "./requests.ts";
-import { clock, closeContenders, openContenders, type RawRun, runWindow, warmUp } from "./run.ts";
-import { summarise } from "./stats.ts";
+import { type CommandOrigins, scriptCommandGrowth, since, StatsReader } from "./requests.ts";
+import { clock } from "./run.ts";
 import { uncontended, type UncontendedResult } from "./uncontended.ts";
 import { startRedis } from "../../tests/_redis.ts";
 
@@ -74,94 +65,6 @@ for (const part of parts) {
   if (!PARTS.includes(part)) throw new RangeError(`--parts: unknown part ${part}`);
 }
 const locks = LOCKS.filter((s) => !args.only || new RegExp(args.only).test(s.id));
-
-/** What every run needs. */
-interface Context {
-  readonly url: string;
-  readonly reader: StatsReader;
-  readonly pool: WorkerPool;
-  readonly scriptsCounted: boolean;
-  readonly origins: Map<string, CommandOrigins>;
-  readonly scriptOnly: ReadonlySet<string>;
-  readonly prefix: string;
-}
-
-/** A short run under MONITOR: which commands the lock sends, which its scripts run. */
-async function calibrate(spec: LockSpec, port: number, url: string): Promise<CommandOrigins> {
-  return await learnOrigins(port, async () => {
-    const contenders = await openContenders(spec, url, `compare:calibrate:${spec.id}`, 4);
-    try {
-      await warmUp(contenders);
-      await runWindow(contenders, 1, clock(), 0.5);
-    } finally {
-      await closeContenders(contenders);
-    }
-  });
-}
-
-/** Redis's counters between `startAt` and `endAt` ({@linkcode clock} times). */
-async function windowCounts(
-  reader: StatsReader,
-  startAt: number,
-  endAt: number,
-): Promise<CommandCounts> {
-  await delay(startAt - clock());
-  const before = await reader.read();
-  await delay(endAt - clock());
-  return since(before, await reader.read());
-}
-
-/** One run of `spec`: `contenders` in this process, or one in each of `processes` workers. */
-async function measure(
-  ctx: Context,
-  spec: LockSpec,
-  contenders: number,
-  holdMs: number,
-  processes: number,
-): Promise<RunResult> {
-  const name = `${ctx.prefix}:${spec.id}:${contenders}:${holdMs}:${processes}`;
-  let raws: RawRun[];
-  let counts: CommandCounts;
-  if (processes > 1) {
-    const out = await ctx.pool.run(spec, ctx.url, name, processes, holdMs, SECONDS, {
-      duringWindow: (start, end) => windowCounts(ctx.reader, start, end),
-    });
-    [raws, counts] = [out.runs, out.atEnd];
-  } else {
-    const own = await openContenders(spec, ctx.url, name, contenders);
-    try {
-      await warmUp(own);
-      const startAt = clock() + 50;
-      const [raw, atEnd] = await Promise.all([
-        runWindow(own, holdMs, startAt, SECONDS),
-        windowCounts(ctx.reader, startAt, startAt + SECONDS * 1000),
-      ]);
-      [raws, counts] = [[raw], atEnd];
-    } finally {
-      await closeContenders(own);
-    }
-  }
-  const metrics = summarise(raws);
-  const origins = ctx.origins.get(spec.id)!;
-  const { requests, approx } = clientRequests(counts, ctx.scriptsCounted, origins, ctx.scriptOnly);
-  const perAcq = (v: number) => v / metrics.acquisitions;
-  return {
-    lock: spec.id,
-    label: spec.label,
-    client: spec.client,
-    contenders,
-    holdMs,
-    processes,
-    ...metrics,
-    requests,
-    requestsPerAcq: perAcq(requests),
-    requestsApprox: approx,
-    commandsPerAcq: perAcq(serverCommands(counts)),
-    redisCpuPerAcq: perAcq(counts.cpuSeconds * 1e6),
-    clientCpuPerAcq: perAcq(metrics.clientCpuMicros),
-    commands: counts.byCommand,
-  };
-}
 
 /** The runs to make: [lock, contenders, hold, processes], a cell's locks one after another. */
 function plan(): (readonly [LockSpec, number, number, number])[] {
@@ -229,7 +132,7 @@ async function main(): Promise<void> {
       const where = `${spec.label} [${spec.client}], N=${n}, hold ${hold} ms, ${procs} proc`;
       let r: RunResult;
       try {
-        r = await measure(ctx, spec, n, hold, procs);
+        r = await measure(ctx, spec, n, hold, procs, SECONDS);
       } catch (err) {
         // A lock that cannot run at all is reported, not allowed to stop the others.
         crashed.push(`${where}: run failed: ${err}`);

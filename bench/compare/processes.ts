@@ -24,6 +24,8 @@ const WORKER = new URL("./worker.ts", import.meta.url).pathname;
 const ROOT = new URL("../..", import.meta.url).pathname;
 /** How long a worker may take beyond the window to report (the floor waits up to 10 s). */
 const GRACE_MS = 60_000;
+/** How long a worker may take to exit once told to. */
+const EXIT_MS = 5_000;
 
 /** Hooks of the caller around the window. */
 export interface WindowHooks<T> {
@@ -81,15 +83,19 @@ class Worker {
     }
   }
 
-  /** Closes stdin (the worker exits when it sees the end); kills it if `force`. */
+  /** Closes stdin (the worker exits when it sees the end); kills it if `force` or after 5 s. */
   async stop(force: boolean): Promise<void> {
     await this.#stdin.close().catch(() => {});
-    if (force) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const kill = () => {
       try {
         this.#child.kill("SIGKILL");
       } catch { /* already exited */ }
-    }
+    };
+    if (force) kill();
+    else timer = setTimeout(kill, EXIT_MS);
     await this.#child.status;
+    clearTimeout(timer);
     await this.#lines.return(undefined);
   }
 }

@@ -8,7 +8,9 @@
 
 import { FLOOR_IDS, type LockSpec } from "./locks.ts";
 import type { ClientKind } from "./clients.ts";
+import type { CommandOrigins } from "./requests.ts";
 import type { RunMetrics } from "./stats.ts";
+import type { UncontendedResult } from "./uncontended.ts";
 
 /** One run's numbers and what it was. */
 export interface RunResult extends RunMetrics {
@@ -57,6 +59,18 @@ export interface Facts {
   readonly scriptGrowth: number;
   /** Redis CPU µs per second with no client at work (its own timers). */
   readonly idleRedisCpuPerSec: number;
+}
+
+/** Everything a results file holds. */
+export interface Outcome {
+  readonly facts: Facts;
+  readonly ping: Ping;
+  readonly locks: readonly LockSpec[];
+  readonly multiIds: readonly string[];
+  readonly results: readonly RunResult[];
+  readonly uncontended: readonly UncontendedResult[];
+  readonly origins: ReadonlyMap<string, CommandOrigins>;
+  readonly scriptOnly: ReadonlySet<string>;
 }
 
 /** Milliseconds with 2, 1 or 0 decimals by size; "–" when there is no value. */
