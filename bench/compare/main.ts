@@ -11,7 +11,7 @@
  * - uncontended: `RedisLock` acquire + release against a raw `SET NX PX` +
  *   `EVALSHA` delete, on node-redis and on ioredis.
  *
- * Per run: acquisitions/s, wait percentiles, each contender's share, client
+ * Per row: acquisitions/s, wait percentiles, each contender's share, client
  * requests, Redis operations and Redis CPU per acquisition (from `INFO`),
  * client CPU per acquisition (`process.cpuUsage()`), exclusion checks, and
  * the ratios to the floor on the same client; then issue 16's "Done when"
@@ -19,10 +19,12 @@
  *
  * Writes bench/results/compare.{md,json,svg} and prints the tables.
  *
- * Run:  deno task bench:compare [--seconds 1] [--only <regexp on lock ids>]
+ * Run:  deno task bench:compare [--seconds 1] [--rounds 1] [--only <regexp on lock ids>]
  *         [--parts uncontended,in-process,multi-process]
- *       (COMPARE_SECONDS=1 works too; the default 1 s per run takes about
- *       5 minutes on a 2-core machine, 3 s about 10)
+ *       (COMPARE_SECONDS=1 works too). `--seconds` is the window of one run;
+ *       `--rounds R` runs every cell R times and reports the median round
+ *       (`rounds.ts`). On a 2-core machine the defaults take about 4
+ *       minutes, `--seconds 3` about 8, `--seconds 3 --rounds 3` about 25.
  *
  * @module
  */
@@ -34,6 +36,7 @@ import { calibrate, type Context, measure } from "./measure.ts";
 import { WorkerPool } from "./processes.ts";
 import { loadAverage, machineFacts, notesOf, printTables, writeOutputs } from "./output.ts";
 import { pingFloor } from "./ping.ts";
+import { combine } from "./rounds.ts";
 import type { Facts, RunResult } from "./report.ts";
 import { type CommandOrigins, scriptCommandGrowth, since, StatsReader } from "./requests.ts";
 import { clock } from "./run.ts";
@@ -54,11 +57,16 @@ const { values: args } = parseArgs({
     seconds: { type: "string" },
     only: { type: "string" },
     parts: { type: "string" },
+    rounds: { type: "string" },
   },
 });
 const SECONDS = Number(args.seconds ?? Deno.env.get("COMPARE_SECONDS") ?? 1);
 if (!(SECONDS > 0)) {
   throw new RangeError(`--seconds must be a positive number, got ${args.seconds}`);
+}
+const ROUNDS = Number(args.rounds ?? 1);
+if (!(Number.isInteger(ROUNDS) && ROUNDS > 0)) {
+  throw new RangeError(`--rounds must be a positive integer, got ${args.rounds}`);
 }
 const parts = new Set(args.parts?.split(",") ?? PARTS);
 for (const part of parts) {
@@ -66,21 +74,64 @@ for (const part of parts) {
 }
 const locks = LOCKS.filter((s) => !args.only || new RegExp(args.only).test(s.id));
 
-/** The runs to make: [lock, contenders, hold, processes], a cell's locks one after another. */
-function plan(): (readonly [LockSpec, number, number, number])[] {
-  const cells: (readonly [LockSpec, number, number, number])[] = [];
+/** One cell: these locks with `contenders` in all, a hold, in 1 or `processes` processes. */
+interface Cell {
+  readonly locks: readonly LockSpec[];
+  readonly contenders: number;
+  readonly holdMs: number;
+  readonly processes: number;
+}
+
+/** The cells to run, in order. */
+function plan(): Cell[] {
+  const cells: Cell[] = [];
   if (parts.has("in-process")) {
-    for (const h of HOLDS_MS) {
-      for (const n of CONTENDERS) cells.push(...locks.map((s) => [s, n, h, 1] as const));
+    for (const holdMs of HOLDS_MS) {
+      for (const n of CONTENDERS) cells.push({ locks, contenders: n, holdMs, processes: 1 });
     }
   }
   if (parts.has("multi-process")) {
     const many = locks.filter((s) => MULTI_PROCESS_IDS.includes(s.id));
-    for (const h of HOLDS_MS) {
-      for (const p of PROCESSES) cells.push(...many.map((s) => [s, p, h, p] as const));
+    for (const holdMs of HOLDS_MS) {
+      for (const p of PROCESSES) cells.push({ locks: many, contenders: p, holdMs, processes: p });
     }
   }
   return cells;
+}
+
+/**
+ * Runs one cell: every round runs the cell's locks one after another (the
+ * order reversed every other round); one row per lock, the median round.
+ */
+async function runCell(ctx: Context, cell: Cell, crashed: string[]): Promise<RunResult[]> {
+  const rounds = new Map<string, RunResult[]>(cell.locks.map((s) => [s.id, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? cell.locks : [...cell.locks].reverse();
+    for (const spec of order) {
+      const { contenders: n, holdMs, processes } = cell;
+      const where = `${spec.label} [${spec.client}], N=${n}, hold ${holdMs} ms, ${processes} proc`;
+      let r: RunResult;
+      try {
+        r = await measure(ctx, spec, n, holdMs, processes, SECONDS);
+      } catch (err) {
+        // A lock that cannot run at all is reported, not allowed to stop the others.
+        crashed.push(`${where}, round ${round + 1}: run failed: ${err}`);
+        console.error(crashed.at(-1));
+        continue;
+      }
+      rounds.get(spec.id)!.push(r);
+      console.log(
+        `${where.padEnd(62)} ${Math.round(r.acqPerSec)} acq/s, p99 ${r.waitP99.toFixed(2)} ms, ` +
+          `Redis ${Math.round(r.redisCpuPerAcq)} µs/acq, client ${
+            Math.round(r.clientCpuPerAcq)
+          } µs/acq, ${r.requestsPerAcq.toFixed(2)} req/acq, failed ${r.failed}`,
+      );
+    }
+  }
+  return cell.locks.flatMap((s) => {
+    const runs = rounds.get(s.id)!;
+    return runs.length > 0 ? [combine(runs)] : [];
+  });
 }
 
 async function main(): Promise<void> {
@@ -128,29 +179,12 @@ async function main(): Promise<void> {
 
     const results: RunResult[] = [];
     const crashed: string[] = [];
-    for (const [spec, n, hold, procs] of plan()) {
-      const where = `${spec.label} [${spec.client}], N=${n}, hold ${hold} ms, ${procs} proc`;
-      let r: RunResult;
-      try {
-        r = await measure(ctx, spec, n, hold, procs, SECONDS);
-      } catch (err) {
-        // A lock that cannot run at all is reported, not allowed to stop the others.
-        crashed.push(`${where}: run failed: ${err}`);
-        console.error(crashed.at(-1));
-        continue;
-      }
-      results.push(r);
-      console.log(
-        `${where.padEnd(62)} ${Math.round(r.acqPerSec)} acq/s, p99 ${r.waitP99.toFixed(2)} ms, ` +
-          `Redis ${Math.round(r.redisCpuPerAcq)} µs/acq, client ${
-            Math.round(r.clientCpuPerAcq)
-          } µs/acq, ${r.requestsPerAcq.toFixed(2)} req/acq, failed ${r.failed}`,
-      );
-    }
+    for (const cell of plan()) results.push(...await runCell(ctx, cell, crashed));
 
     const facts: Facts = {
       ...await machineFacts(await reader.info("server")),
       seconds: SECONDS,
+      rounds: ROUNDS,
       wallSeconds: (clock() - wallStart) / 1000,
       loadAverage: { start: loadStart, end: await loadAverage() },
       scriptGrowth: growth,

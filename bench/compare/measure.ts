@@ -113,5 +113,6 @@ export async function measure(
     redisCpuPerAcq: perAcq(counts.cpuSeconds * 1e6),
     clientCpuPerAcq: perAcq(metrics.clientCpuMicros),
     commands: counts.byCommand,
+    rounds: 1,
   };
 }

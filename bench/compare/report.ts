@@ -35,6 +35,8 @@ export interface RunResult extends RunMetrics {
   readonly clientCpuPerAcq: number;
   /** `commandstats` calls during the window, script-run calls included. */
   readonly commands: Record<string, number>;
+  /** How many rounds this row is the median of (see `rounds.ts`). */
+  readonly rounds: number;
 }
 
 /** Sequential PING round trips on one connection. */
@@ -52,6 +54,8 @@ export interface Facts {
   readonly redis: string;
   readonly deno: string;
   readonly seconds: number;
+  /** Rounds per cell (`--rounds`); every figure is the median round. */
+  readonly rounds: number;
   readonly wallSeconds: number;
   /** `/proc/loadavg`'s 1, 5 and 15 minute load averages at the start and the end. */
   readonly loadAverage: { readonly start: string; readonly end: string };
