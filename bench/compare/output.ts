@@ -140,8 +140,9 @@ export async function writeOutputs(
     facts,
     ping,
     counting,
-    locks: locks.map(({ open: _, ...s }) => s),
+    locks: locks.map(({ id, label, client, settings }) => ({ id, label, client, settings })),
     criteria,
+    notes,
     uncontended,
     results,
   };

@@ -65,11 +65,14 @@ export interface Facts {
   readonly idleRedisCpuPerSec: number;
 }
 
+/** What the report says about a lock (a {@linkcode LockSpec} without its `open`). */
+export type LockInfo = Omit<LockSpec, "open">;
+
 /** Everything a results file holds. */
 export interface Outcome {
   readonly facts: Facts;
   readonly ping: Ping;
-  readonly locks: readonly LockSpec[];
+  readonly locks: readonly LockInfo[];
   readonly multiIds: readonly string[];
   readonly results: readonly RunResult[];
   readonly uncontended: readonly UncontendedResult[];
@@ -170,7 +173,7 @@ export function scenarioTable(
 }
 
 /** The locks and the options they ran with. */
-export function locksTable(locks: readonly LockSpec[], multiIds: readonly string[]): string {
+export function locksTable(locks: readonly LockInfo[], multiIds: readonly string[]): string {
   return table(
     ["Lock", "Client", "Settings", "multi-process runs"],
     locks.map((s) => [
