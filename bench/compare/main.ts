@@ -24,7 +24,7 @@
  *       (COMPARE_SECONDS=1 works too). `--seconds` is the window of one run;
  *       `--rounds R` runs every cell R times and reports the median round
  *       (`rounds.ts`). On a 2-core machine the defaults take about 4
- *       minutes, `--seconds 3` about 8, `--seconds 3 --rounds 3` about 25.
+ *       minutes, `--seconds 3` about 8, `--seconds 3 --rounds 3` about 22.
  *
  * @module
  */
