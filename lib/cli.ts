@@ -28,12 +28,17 @@
  * @module
  */
 
+import "./cli_guard.ts"; // first of all: SIGUSR1 must never open a debugger
 import process from "node:process";
-import { unrefTimer } from "./_runtime.ts";
 import { main } from "./cli_main.ts";
 
 const code = await main(process.argv.slice(2));
 process.exitCode = code;
 // Everything is closed by now, so the process ends by itself; should a
 // connection linger, this timer (which does not keep the process alive) ends it.
-unrefTimer(setTimeout(() => process.exit(code), 2_000));
+const timer = setTimeout(() => process.exit(code), 2_000);
+if (typeof timer === "number") {
+  (globalThis as { Deno?: { unrefTimer(id: number): void } }).Deno?.unrefTimer(timer);
+} else {
+  (timer as { unref?(): void }).unref?.();
+}

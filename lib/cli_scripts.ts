@@ -1,47 +1,145 @@
 /**
- * What only the `redis-lock` command needs from Redis: reading a lock's
- * state for `status` and the waiting status line, and deleting a stuck lock
- * for `release --force`. Its scripts live here, not in `_scripts.ts`: only the
- * command runs them.
+ * What only the `redis-lock` command needs from Redis: the keys and channels
+ * of a lock, reading its state for `status` and the waiting status line, and
+ * deleting a stuck lock for `release --force`. Its scripts live here, not in
+ * `_scripts.ts`: only the command runs them, over its own node-redis client.
  *
  * @module
  */
 
-import type { RedisDriver } from "./driver.ts";
-import { lockKeys } from "./_keys.ts";
-import { runScript, toInt } from "./_script_runner.ts";
-import type { Script } from "./_scripts.ts";
+/**
+ * The part of a node-redis client the command's scripts need.
+ *
+ * @example
+ * ```ts
+ * import type { CommandClient } from "./cli_scripts.ts";
+ * import { createClient } from "npm:redis@^6";
+ *
+ * const client: CommandClient = createClient();
+ * ```
+ */
+export interface CommandClient {
+  /** Sends a raw command and resolves with its reply. */
+  sendCommand(args: string[]): Promise<unknown>;
+}
 
 /**
- * A lock's state in one read (for `redis-lock status`). KEYS: lock key,
- * fencing counter. ARGV: channel, `NUMSUB` (or `SHARDNUMSUB` when sharded).
- * Reply: `{pttl, subscribers, fence}`: the key's PTTL (-2 when free, -1
- * without TTL), the channel's subscriber count (`PUBSUB NUMSUB`), and the
- * fencing counter as a string ("" when never set).
+ * The Redis names of one lock, as the library lays them out (`lock:{name}`
+ * and friends, the name percent-encoded so it is always the hash tag), plus
+ * the command's own revoke channel.
+ *
+ * @example
+ * ```ts
+ * import type { CliKeys } from "./cli_scripts.ts";
+ *
+ * const keys: CliKeys = {
+ *   key: "lock:{job}",
+ *   fence: "lock:{job}:fence",
+ *   channel: "lock:{job}:wake",
+ *   revoke: "lock:{job}:revoke",
+ * };
+ * ```
  */
-export const STATUS: Script = {
-  name: "cli_status",
-  source: `
-local fence = redis.call('GET', KEYS[2]) or ''
-local subscribers = redis.call('PUBSUB', ARGV[2], ARGV[1])[2]
-return {redis.call('PTTL', KEYS[1]), subscribers, fence}`,
-};
+export interface CliKeys {
+  /** The lock itself: a string holding the owner's token, with a TTL. */
+  readonly key: string;
+  /** The fencing counter. */
+  readonly fence: string;
+  /** The library's wake-up channel: releases and hand-offs are published here. */
+  readonly channel: string;
+  /**
+   * The command's own channel: `release --force` asks a holding
+   * `redis-lock run` to stop its command here, and the holder answers here.
+   */
+  readonly revoke: string;
+}
 
 /**
- * Delete the lock whoever holds it, and wake the waiters (for operators:
- * `redis-lock release --force`).
- * KEYS: lock key. ARGV: channel, publish command (`PUBLISH` or `SPUBLISH`).
- * Reply: the PTTL the key had (-1 without TTL), or -2 when it was not held.
+ * The keys and channels of the lock called `name`. The layout is the
+ * library's (`lib/_keys.ts`; a test checks that both agree).
+ *
+ * @param name The lock's name.
+ * @returns Its keys and channels.
+ *
+ * @example
+ * ```ts
+ * import { cliKeys } from "./cli_scripts.ts";
+ *
+ * console.log(cliKeys("a{b}").key); // lock:{a%7Bb%7D}
+ * ```
  */
-export const FORCE_RELEASE: Script = {
-  name: "cli_force_release",
-  source: `
+export function cliKeys(name: string): CliKeys {
+  const encoded = name.replace(/[%{}]/g, (c) => c === "%" ? "%25" : c === "{" ? "%7B" : "%7D");
+  const base = `lock:{${encoded}}`;
+  return {
+    key: base,
+    fence: `${base}:fence`,
+    channel: `${base}:wake`,
+    revoke: `${base}:revoke`,
+  };
+}
+
+/**
+ * A lock's state in one read. KEYS: lock key, fencing counter. ARGV: channel.
+ * Reply: `{type, pttl, subscribers, fence}`: the key's type (`none` when
+ * free, `string` for a lock), its PTTL (-2 when free, -1 without TTL), the
+ * channel's subscriber count (`PUBSUB NUMSUB`), and the fencing counter as a
+ * string ("" when never set).
+ */
+const STATUS = `
+local kind = redis.call('TYPE', KEYS[1])['ok']
+local fence = ''
+if redis.call('TYPE', KEYS[2])['ok'] == 'string' then fence = redis.call('GET', KEYS[2]) end
+local subscribers = redis.call('PUBSUB', 'NUMSUB', ARGV[1])[2]
+return {kind, redis.call('PTTL', KEYS[1]), subscribers, fence}`;
+
+/**
+ * Who holds the lock. KEYS: lock key. Reply: `{type, value, pttl}`; the value
+ * is "" unless the key is a string.
+ */
+const HOLDER = `
+local kind = redis.call('TYPE', KEYS[1])['ok']
+local value = ''
+if kind == 'string' then value = redis.call('GET', KEYS[1]) end
+return {kind, value, redis.call('PTTL', KEYS[1])}`;
+
+/**
+ * Delete the lock and wake the waiters, if it still holds the value seen
+ * before (ARGV[2]; a key of another type is deleted whatever it holds).
+ * KEYS: lock key. ARGV: channel, expected value.
+ * Reply: the PTTL the key had (-1 without TTL); -2 when it was gone; -3 when
+ * it now holds another value (its holder let go and it passed on).
+ */
+const FORCE_RELEASE = `
 local pttl = redis.call('PTTL', KEYS[1])
 if pttl == -2 then return -2 end
+if redis.call('TYPE', KEYS[1])['ok'] == 'string' and redis.call('GET', KEYS[1]) ~= ARGV[2] then
+  return -3
+end
 redis.call('DEL', KEYS[1])
-redis.call(ARGV[2], ARGV[1], 'released')
-return pttl`,
-};
+redis.call('PUBLISH', ARGV[1], 'released')
+return pttl`;
+
+async function evalScript(
+  client: CommandClient,
+  source: string,
+  keys: string[],
+  args: string[],
+): Promise<unknown> {
+  return await client.sendCommand(["EVAL", source, `${keys.length}`, ...keys, ...args]);
+}
+
+function toInt(reply: unknown): number {
+  const n = typeof reply === "number" ? reply : Number(reply);
+  if (!Number.isInteger(n)) throw new TypeError(`Unexpected Redis reply: ${String(reply)}`);
+  return n;
+}
+
+function toText(reply: unknown): string {
+  if (typeof reply === "string") return reply;
+  if (reply instanceof Uint8Array) return new TextDecoder().decode(reply);
+  return String(reply ?? "");
+}
 
 /**
  * What `redis-lock status` reports about one lock.
@@ -54,6 +152,7 @@ return pttl`,
  *   name: "job",
  *   key: "lock:{job}",
  *   held: true,
+ *   type: "string",
  *   remaining: 12_000,
  *   waiters: 1,
  *   fencingToken: null,
@@ -65,8 +164,13 @@ export interface LockStatus {
   readonly name: string;
   /** The Redis key of the lock. */
   readonly key: string;
-  /** Whether anyone holds the lock. */
+  /** Whether the key exists (a lock held by someone, or a key of another type). */
   readonly held: boolean;
+  /**
+   * The key's Redis type: `none` when free, `string` for a lock; anything
+   * else (`hash`, `list`, ...) is not a lock, and `run` fails on it.
+   */
+  readonly type: string;
   /** The holder's lease left, in ms: 0 when free, `null` for a key without TTL. */
   readonly remaining: number | null;
   /**
@@ -82,67 +186,123 @@ export interface LockStatus {
 /**
  * Reads the state of the lock called `name`, atomically.
  *
- * @param driver The driver to use (`resolveDriver(client)`).
+ * @param client The command's Redis client.
  * @param name The lock's name.
  * @returns The lock's state.
  *
  * @example
  * ```ts
  * import { readStatus } from "./cli_scripts.ts";
- * import { resolveDriver } from "./_resolve.ts";
  * import { createClient } from "npm:redis@^6";
  *
  * const client = await createClient().connect();
- * const status = await readStatus(resolveDriver(client), "job");
+ * const status = await readStatus(client, "job");
  * console.log(status.held, status.remaining);
  * await client.close();
  * ```
  */
-export async function readStatus(driver: RedisDriver, name: string): Promise<LockStatus> {
-  const keys = lockKeys(name);
-  const numsub = driver.sharded ? "SHARDNUMSUB" : "NUMSUB";
-  const reply = await runScript(driver, STATUS, [keys.key, keys.fence], [keys.channel, numsub]);
-  if (!Array.isArray(reply) || reply.length !== 3) {
+export async function readStatus(client: CommandClient, name: string): Promise<LockStatus> {
+  const keys = cliKeys(name);
+  const reply = await evalScript(client, STATUS, [keys.key, keys.fence], [keys.channel]);
+  if (!Array.isArray(reply) || reply.length !== 4) {
     throw new TypeError(`Unexpected Redis reply: ${String(reply)}`);
   }
-  const pttl = toInt(reply[0]);
-  const fence = String(reply[2]);
+  const pttl = toInt(reply[1]);
+  const fence = toText(reply[3]);
   return {
     name,
     key: keys.key,
     held: pttl !== -2,
+    type: toText(reply[0]),
     remaining: pttl === -1 ? null : Math.max(0, pttl),
-    waiters: toInt(reply[1]),
+    waiters: toInt(reply[2]),
     fencingToken: fence === "" ? null : Number(fence),
   };
 }
 
 /**
- * Deletes the lock called `name` whoever holds it, and publishes on its
- * channel so that waiters try again at once.
- *
- * @param driver The driver to use (`resolveDriver(client)`).
- * @param name The lock's name.
- * @returns The lease the holder had left in ms (`Infinity` without TTL), or
- *   `undefined` when the lock was not held.
+ * Who holds a lock: what `release --force` reads before it asks the holder
+ * to let go.
  *
  * @example
  * ```ts
- * import { forceRelease } from "./cli_scripts.ts";
- * import { resolveDriver } from "./_resolve.ts";
+ * import type { Holder } from "./cli_scripts.ts";
+ *
+ * const holder: Holder = { type: "string", value: "f3a1...", remaining: 24_000 };
+ * ```
+ */
+export interface Holder {
+  /** The key's Redis type (`string` for a lock). */
+  readonly type: string;
+  /** The key's value (the holder's token), or "" for another type. */
+  readonly value: string;
+  /** The lease left in ms; `Infinity` for a key without TTL. */
+  readonly remaining: number;
+}
+
+/**
+ * Reads who holds the lock called `name`.
+ *
+ * @param client The command's Redis client.
+ * @param name The lock's name.
+ * @returns The holder, or `undefined` when the lock is free.
+ *
+ * @example
+ * ```ts
+ * import { readHolder } from "./cli_scripts.ts";
  * import { createClient } from "npm:redis@^6";
  *
  * const client = await createClient().connect();
- * const left = await forceRelease(resolveDriver(client), "job");
- * console.log(left === undefined ? "was free" : `deleted with ${left} ms left`);
+ * console.log(await readHolder(client, "job"));
  * await client.close();
  * ```
  */
-export async function forceRelease(driver: RedisDriver, name: string): Promise<number | undefined> {
-  const keys = lockKeys(name);
-  const publish = driver.sharded ? "SPUBLISH" : "PUBLISH";
-  const pttl = toInt(
-    await runScript(driver, FORCE_RELEASE, [keys.key], [keys.channel, publish]),
-  );
-  return pttl === -2 ? undefined : pttl === -1 ? Infinity : pttl;
+export async function readHolder(
+  client: CommandClient,
+  name: string,
+): Promise<Holder | undefined> {
+  const reply = await evalScript(client, HOLDER, [cliKeys(name).key], []);
+  if (!Array.isArray(reply) || reply.length !== 3) {
+    throw new TypeError(`Unexpected Redis reply: ${String(reply)}`);
+  }
+  const pttl = toInt(reply[2]);
+  if (pttl === -2) return undefined;
+  return {
+    type: toText(reply[0]),
+    value: toText(reply[1]),
+    remaining: pttl === -1 ? Infinity : pttl,
+  };
+}
+
+/**
+ * Deletes the lock called `name` if it still holds `expected` (a key of
+ * another type is deleted whatever it holds), and publishes on its channel
+ * so that waiters try again at once.
+ *
+ * @param client The command's Redis client.
+ * @param name The lock's name.
+ * @param expected The value read before (the holder's token).
+ * @returns The lease the holder had left in ms (`Infinity` without TTL);
+ *   `"free"` when the key was gone; `"moved"` when it now holds another
+ *   value (the holder let go and the lock passed on).
+ *
+ * @example
+ * ```ts
+ * import { forceRelease, readHolder } from "./cli_scripts.ts";
+ * import { createClient } from "npm:redis@^6";
+ *
+ * const client = await createClient().connect();
+ * const holder = await readHolder(client, "job");
+ * if (holder) console.log(await forceRelease(client, "job", holder.value));
+ * await client.close();
+ * ```
+ */
+export async function forceRelease(
+  client: CommandClient,
+  name: string,
+  expected: string,
+): Promise<number | "free" | "moved"> {
+  const keys = cliKeys(name);
+  const pttl = toInt(await evalScript(client, FORCE_RELEASE, [keys.key], [keys.channel, expected]));
+  return pttl === -2 ? "free" : pttl === -3 ? "moved" : pttl === -1 ? Infinity : pttl;
 }
