@@ -120,6 +120,8 @@ export interface Supervision {
    * keeps it from starting.
    */
   stop(killBy?: number): void;
+  /** Whether the command is stopped with `redis-lock` (Ctrl-Z): a stop is then a SIGKILL. */
+  readonly suspended: boolean;
   /** Resolves once the command, and every process of its group, is gone. */
   readonly outcome: Promise<ChildOutcome>;
 }
@@ -174,15 +176,16 @@ export function superviseChild(options: ChildOptions): Supervision {
       return;
     }
     const now = performance.now();
+    if (suspended) {
+      // Stopped with redis-lock (Ctrl-Z), whose lease may have run out
+      // meanwhile: resuming it to handle SIGTERM could run it without the lock.
+      stopping = true;
+      kill();
+      return;
+    }
     if (!stopping) {
       stopping = true;
-      if (by > now) {
-        sendSignal(target, "SIGTERM");
-        if (suspended) {
-          suspended = false;
-          sendSignal(target, "SIGCONT"); // so that it can act on SIGTERM
-        }
-      }
+      if (by > now) sendSignal(target, "SIGTERM");
       watchdog!.stopBy(by - now);
     }
     if (by >= killBy) return;
@@ -292,6 +295,9 @@ export function superviseChild(options: ChildOptions): Supervision {
   return {
     stop(by = performance.now() + options.killAfter) {
       stop(by);
+    },
+    get suspended() {
+      return suspended;
     },
     outcome: run(),
   };

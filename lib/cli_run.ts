@@ -162,7 +162,9 @@ async function runHolding(
     const first = lost === undefined;
     lost ??= reason;
     if (first && started) {
-      const how = killBy !== undefined && killBy <= performance.now()
+      const how = supervision?.suspended
+        ? "SIGKILL: it is stopped, and must not run again"
+        : killBy !== undefined && killBy <= performance.now()
         ? "SIGKILL"
         : `SIGTERM, SIGKILL after ${
           killBy === undefined ? grace : formatDuration(killBy - performance.now())

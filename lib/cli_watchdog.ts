@@ -19,10 +19,29 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { killArgument, type Target } from "./cli_group.ts";
 
-/** The watchdog, in POSIX sh. $1: the grace in seconds; $2: how many 50 ms looks fit in it. */
+/**
+ * The watchdog, in POSIX sh. $1: the grace in seconds (shown by ps); $2:
+ * how many 50 ms looks fit in it. `running` is true while a process of the target that is
+ * not a zombie remains (kill -0 alone counts zombies, which a PID 1 that
+ * never reaps leaves behind).
+ */
 const SCRIPT = `
 trap '' HUP INT QUIT TERM USR1 USR2 ALRM TSTP TTIN TTOU PIPE WINCH
-target= killer= disarmed=
+polls=$2 target= killer= disarmed=
+running() {
+  kill -s 0 -- "$target" 2>/dev/null || return 1
+  [ -r /proc/self/stat ] || return 0
+  for f in /proc/[0-9]*/stat; do
+    { IFS= read -r line < "$f"; } 2>/dev/null || continue
+    set -- \${line##*) }
+    case $target in
+      -*) [ "$3" = "\${target#-}" ] || continue ;;
+      *) [ "$f" = "/proc/$target/stat" ] || continue ;;
+    esac
+    [ "$1" = Z ] || [ "$1" = X ] || return 0
+  done
+  return 1
+}
 while IFS= read -r line; do
   case $line in
     "arm "*) target=\${line#arm } ;;
@@ -42,8 +61,8 @@ fi
 kill -s TERM -- "$target" 2>/dev/null || exit 0
 kill -s CONT -- "$target" 2>/dev/null
 i=0
-while [ "$i" -lt "$2" ] && kill -s 0 -- "$target" 2>/dev/null; do sleep 0.05; i=$((i+1)); done
-kill -s KILL -- "$target" 2>/dev/null
+while [ "$i" -lt "$polls" ] && running; do sleep 0.05; i=$((i+1)); done
+running && kill -s KILL -- "$target" 2>/dev/null
 exit 0
 `;
 
