@@ -12,8 +12,11 @@
  * @module
  */
 
-import { type BaseLock, LockNotOwnedError } from "../mod.ts";
+import { LockNotOwnedError, type RedisLock, type RedisSpinLock } from "../mod.ts";
 import { formatDuration } from "./cli_duration.ts";
+
+/** The lock a `run` holds. */
+type HeldLock = RedisLock | RedisSpinLock;
 
 /** The shortest renewal period, in ms. */
 export const MIN_RENEW_MS = 50;
@@ -146,7 +149,7 @@ export interface LeaseEvents {
  * ```
  */
 export class LeaseKeeper {
-  readonly #lock: BaseLock;
+  readonly #lock: HeldLock;
   readonly #ttl: number;
   readonly #killAfter: number;
   readonly #margin: number;
@@ -166,7 +169,7 @@ export class LeaseKeeper {
    * @param killAfter The grace between SIGTERM and SIGKILL, in ms.
    * @param events Where to report.
    */
-  constructor(lock: BaseLock, ttl: number, killAfter: number, events: LeaseEvents) {
+  constructor(lock: HeldLock, ttl: number, killAfter: number, events: LeaseEvents) {
     this.#lock = lock;
     this.#ttl = ttl;
     this.#killAfter = killAfter;

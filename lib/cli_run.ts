@@ -11,13 +11,7 @@
  */
 
 import process from "node:process";
-import {
-  type BaseLock,
-  type LockClient,
-  LockNotOwnedError,
-  RedisLock,
-  RedisSpinLock,
-} from "../mod.ts";
+import { type LockClient, LockNotOwnedError, RedisLock, RedisSpinLock } from "../mod.ts";
 import { superviseChild, type Supervision } from "./cli_child.ts";
 import { formatDuration } from "./cli_duration.ts";
 import { parseRunArgs, type RunOptions } from "./cli_run_options.ts";
@@ -28,6 +22,9 @@ import { startProgress } from "./cli_progress.ts";
 import { type CliClient, closeRedis, connectRedis } from "./cli_redis.ts";
 import { listenToLock, type LockListener } from "./cli_revoke.ts";
 import { type SignalTrap, trapSignals } from "./cli_signals.ts";
+
+/** The lock a `run` holds. */
+type HeldLock = RedisLock | RedisSpinLock;
 
 /** How long the release at the end may take before redis-lock leaves the lock to expire. */
 const RELEASE_TIMEOUT_MS = 5_000;
@@ -95,7 +92,7 @@ export async function runCli(
 
 /** true once held; else the exit code (busy, or a signal while waiting). */
 async function waitForLock(
-  lock: BaseLock,
+  lock: HeldLock,
   client: CliClient,
   options: RunOptions,
   signals: SignalTrap,
@@ -141,7 +138,7 @@ function commandEnv(
  * be vouched for, then releases the lock.
  */
 async function runHolding(
-  lock: BaseLock,
+  lock: HeldLock,
   client: CliClient,
   options: RunOptions,
   signals: SignalTrap,
@@ -246,7 +243,7 @@ async function runHolding(
 }
 
 /** Releases, giving up after `ms` (Redis unreachable): the lease then runs out by itself. */
-async function releaseWithin(lock: BaseLock, ms: number): Promise<void> {
+async function releaseWithin(lock: HeldLock, ms: number): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no reply from Redis within ${ms} ms`)), ms);
