@@ -20,10 +20,21 @@
  * @module
  */
 
-export { BaseLock } from "./lib/base_lock.ts";
-export { RECHECK_INTERVAL_MS, RedisLock } from "./lib/redis_lock.ts";
-export { RedisSpinLock, type SpinAcquireOptions } from "./lib/spin_lock.ts";
-export type { AcquireOptions, AttemptResult, LockOptions, WaitRequest } from "./lib/options.ts";
-export { LockError, LockLostError, LockNotOwnedError, LockTimeoutError } from "./lib/errors.ts";
-export type { RedisDriver, RedisSubscriber, SubscriberEvents } from "./lib/driver.ts";
-export type { LockClient } from "./lib/_resolve.ts";
+export { BaseLock } from "./lib/lock/_lock_core.ts";
+export { RECHECK_INTERVAL_MS, RedisLock } from "./lib/lock/redis_lock.ts";
+export { RedisSpinLock, type SpinAcquireOptions } from "./lib/lock/spin_lock.ts";
+export type {
+  AcquireOptions,
+  AttemptResult,
+  LockOptions,
+  WaitRequest,
+} from "./lib/lock/options.ts";
+export {
+  LockError,
+  LockLostError,
+  LockNotOwnedError,
+  LockTimeoutError,
+  LockUnavailableError,
+} from "./lib/lock/errors.ts";
+export type { RedisDriver, RedisSubscriber, SubscriberEvents } from "./lib/redis/driver.ts";
+export type { LockClient } from "./lib/clients/_detect.ts";

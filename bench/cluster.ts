@@ -19,7 +19,7 @@ import { createClient, createCluster } from "redis";
 import { type LockClient, RedisLock } from "../mod.ts";
 import { type RedisCluster, startCluster } from "../tests/_cluster.ts";
 import { startRedis } from "../tests/_redis.ts";
-import { lockKeys } from "../lib/_keys.ts";
+import { lockKeys } from "../lib/redis/_keys.ts";
 
 const SECONDS = Number(process.argv[2] ?? Deno.args[0] ?? 4);
 const NAMES = Array.from({ length: 64 }, (_, i) => `bench:${i}`);

@@ -14,7 +14,7 @@ import { createCluster as createCluster6 } from "redis";
 import { createCluster as createCluster5 } from "redis5";
 import { Cluster as Cluster5 } from "ioredis";
 import { Cluster as Cluster6 } from "ioredis6";
-import type { LockClient } from "../mod.ts";
+import type { LockClient, SubscriberEvents } from "../mod.ts";
 import { freePort, launch as launchRedis, rawCommand, type Reply } from "./_redis.ts";
 
 /** One redis-server of the cluster. */
@@ -379,3 +379,14 @@ export const IOREDIS_PLAIN: ClusterKind = ioredisCluster(
   Cluster5,
   false,
 );
+
+/** Subscriber events, recorded in order as text ("message <channel> <payload>", "resubscribed", "closed"). */
+export function recorder(): { seen: string[]; events: SubscriberEvents } {
+  const seen: string[] = [];
+  const events: SubscriberEvents = {
+    message: (channel, payload) => seen.push(`message ${channel} ${payload}`),
+    resubscribed: () => seen.push("resubscribed"),
+    closed: () => seen.push("closed"),
+  };
+  return { seen, events };
+}

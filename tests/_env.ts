@@ -6,8 +6,8 @@
 import { test } from "node:test";
 import type { LockClient } from "../mod.ts";
 import { CLIENT_KINDS, type ClientKind } from "./_clients.ts";
-import { resolveDriver } from "../lib/_resolve.ts";
-import { SubscriberManager } from "../lib/subscriber_manager.ts";
+import { resolveDriver } from "../lib/clients/_detect.ts";
+import { SubscriberManager } from "../lib/wait/subscriber_manager.ts";
 import { type RedisServer, startRedis } from "./_redis.ts";
 
 export { CLIENT_KINDS, type ClientKind };

@@ -7,9 +7,9 @@
 import { test } from "node:test";
 import type { LockClient, LockOptions, RedisDriver, SpinAcquireOptions } from "../mod.ts";
 import { type BaseLock, RedisLock, RedisSpinLock } from "../mod.ts";
-import { resolveDriver } from "../lib/_resolve.ts";
-import { lockKeys } from "../lib/_keys.ts";
-import { SubscriberManager } from "../lib/subscriber_manager.ts";
+import { resolveDriver } from "../lib/clients/_detect.ts";
+import { lockKeys } from "../lib/redis/_keys.ts";
+import { SubscriberManager } from "../lib/wait/subscriber_manager.ts";
 import { CLIENT_KINDS, type ClientKind, type TestEnv, testEnv, until } from "./_env.ts";
 import type { RedisServer } from "./_redis.ts";
 

@@ -69,10 +69,23 @@ export async function launch(
   return child;
 }
 
+/**
+ * Signals `child` by pid: Deno's `ChildProcess.kill()` ignores every call
+ * after the first, so a SIGCONT (or SIGKILL) after a SIGSTOP would be lost.
+ */
+function signal(child: ChildProcess, name: "SIGKILL" | "SIGSTOP" | "SIGCONT"): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(child.pid, name);
+  } catch {
+    // it exited meanwhile
+  }
+}
+
 async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, "exit");
-  child.kill("SIGKILL");
+  signal(child, "SIGKILL");
   await exited;
 }
 
@@ -101,8 +114,8 @@ export async function startRedis(extra: string[] = []): Promise<RedisServer> {
     url: `redis://127.0.0.1:${port}`,
     command: (...args) => rawCommand(port, args),
     dir,
-    pause: () => child.kill("SIGSTOP"),
-    resume: () => child.kill("SIGCONT"),
+    pause: () => signal(child, "SIGSTOP"),
+    resume: () => signal(child, "SIGCONT"),
     async restart() {
       await stopChild(child);
       child = await launch(port, dir, extra);

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { isTransientError, scriptCommands } from "../lib/_adapter.ts";
+import { isTransientError, scriptCommands } from "../lib/clients/_adapter.ts";
 import { LockError } from "../mod.ts";
 
 test("a dropped connection is transient while the client is open, final once it is closed", () => {

@@ -11,7 +11,7 @@ import process from "node:process";
 import { until } from "./_env.ts";
 import { startProxy } from "./_proxy.ts";
 import { freePort } from "./_redis.ts";
-import { lockKeys } from "../lib/_keys.ts";
+import { lockKeys } from "../lib/redis/_keys.ts";
 import { cliKeys } from "../lib/cli_scripts.ts";
 import {
   alive,

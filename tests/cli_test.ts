@@ -174,11 +174,12 @@ test("run: SIGTERM while waiting stops the wait with 143, without taking the loc
 
 test("run --fencing passes the fencing token in REDIS_LOCK_FENCING_TOKEN", async () => {
   await withSetup(async ({ cli, server }) => {
-    await server.command("SET", "lock:{job}:fence", "41");
+    // Tokens are max(counter + 1, Redis TIME in µs): a counter ahead of the clock shows the +1.
+    await server.command("SET", "lock:{job}:fence", "4000000000000000");
     const echo = ["sh", "-c", 'echo "token=$REDIS_LOCK_FENCING_TOKEN"'];
     const fenced = cli(["run", "--fencing", "job", "--", ...echo]);
     assert.equal(await fenced.exited, 0);
-    assert.equal(fenced.stdout(), "token=42\n");
+    assert.equal(fenced.stdout(), "token=4000000000000001\n");
   });
 });
 

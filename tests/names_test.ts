@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { RedisLock } from "../mod.ts";
-import { lockKeys } from "../lib/_keys.ts";
+import { lockKeys } from "../lib/redis/_keys.ts";
 import { eachClient } from "./_env.ts";
 import { startRedis } from "./_redis.ts";
 

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { RedisLock } from "../mod.ts";
-import { LINGER_MS, SubscriberManager } from "../lib/subscriber_manager.ts";
-import { resolveDriver } from "../lib/_resolve.ts";
-import { lockKeys } from "../lib/_keys.ts";
+import { LINGER_MS, SubscriberManager } from "../lib/wait/subscriber_manager.ts";
+import { resolveDriver } from "../lib/clients/_detect.ts";
+import { lockKeys } from "../lib/redis/_keys.ts";
 import { channels, delay, eachClient, subscribers, until } from "./_env.ts";
 import { asleep, modeNamed, tracked } from "./_fault_modes.ts";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { RECHECK_INTERVAL_MS, type RedisDriver, RedisLock } from "../mod.ts";
-import { resolveDriver } from "../lib/_resolve.ts";
+import { resolveDriver } from "../lib/clients/_detect.ts";
 import { commandCalls, delay, eachClient, queued, subscribers } from "./_env.ts";
 
 const CHANNEL = "lock:{job}:wake";

@@ -6,19 +6,22 @@
  * @module
  */
 
-import { now } from "./_runtime.ts";
-
 /** The longest delay a timer accepts (about 24.8 days). */
 export const MAX_TIMER_MS = 2_147_483_647;
+
+/** `ms` as a timer accepts it: from 0 (a deadline already past) to {@linkcode MAX_TIMER_MS}. */
+export function timerDelay(ms: number): number {
+  return Math.max(0, Math.min(ms, MAX_TIMER_MS));
+}
 
 /** A hand-off received by a fair waiter. */
 export interface Grant {
   /** The fencing token taken for it (0 without fencing). */
   readonly fence: number;
-  /** When the message arrived (monotonic ms). */
-  readonly at: number;
-  /** How long the hand-off holds the key, in ms. */
+  /** How long the hand-off holds the key, in ms from when the release ran. */
   readonly lease: number;
+  /** The id of the queue entry it served (see `AttemptResult.entry`). */
+  readonly entry: number;
 }
 
 /** One waiter; see the module doc. */
@@ -35,9 +38,9 @@ export class Waiter {
     this.token = token;
   }
 
-  /** Records a hand-off to this waiter (received now) and wakes it. */
-  granted(fence: number, lease: number): void {
-    this.grant = { fence, at: now(), lease };
+  /** Records a hand-off to this waiter and wakes it. */
+  granted(grant: Grant): void {
+    this.grant = grant;
     this.notify();
   }
 
@@ -94,7 +97,7 @@ export class Waiter {
       };
       const wake = () => settle("notified");
       if (!promise) this.#wake = wake; // else a notification stays pending
-      if (ms < Infinity) timer = setTimeout(() => settle("timeout"), Math.min(ms, MAX_TIMER_MS));
+      if (ms < Infinity) timer = setTimeout(() => settle("timeout"), timerDelay(ms));
       signal?.addEventListener("abort", onAbort, { once: true });
       promise?.then(() => settle("settled"), (err) => {
         if (done) return;

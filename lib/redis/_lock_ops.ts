@@ -8,19 +8,20 @@
 
 import type { RedisDriver } from "./driver.ts";
 import type { LockKeys } from "./_keys.ts";
-import type { AttemptResult } from "./options.ts";
-import { now } from "./_runtime.ts";
+import type { AttemptResult } from "../lock/options.ts";
+import { now } from "../util/_runtime.ts";
 import {
   ACQUIRE,
   EXTEND,
   FAIR_ACQUIRE,
   LOCKED,
   OWNED_TTL,
+  QUEUE_SLACK_MS,
   RELEASE,
   type Script,
 } from "./_scripts.ts";
 import { runScript, toInt } from "./_script_runner.ts";
-import { deliverLocal, LOCAL_MARK } from "./_local_grants.ts";
+import { deliverLocal, LOCAL_MARK } from "../wait/_local_grants.ts";
 
 /** What the operations need to know of the lock's settings. */
 export interface OpsConfig {
@@ -58,10 +59,14 @@ export class LockOps {
         ...args,
         `${handoffTimeout}`,
         join ? "1" : "0",
+        `${QUEUE_SLACK_MS}`,
       ])
       : await this.#eval(ACQUIRE, [key, fence], args);
     if (!Array.isArray(reply)) throw new TypeError(`Unexpected Redis reply: ${String(reply)}`);
-    return { acquired: toInt(reply[0]) === 1, value: toInt(reply[1]), sentAt };
+    const acquired = toInt(reply[0]) === 1;
+    // A queued waiter's answer names its queue entry: a hand-off names it too.
+    if (reply.length < 3) return { acquired, value: toInt(reply[1]), sentAt };
+    return { acquired, value: toInt(reply[1]), sentAt, entry: Number(reply[2]) };
   }
 
   /**
@@ -79,7 +84,11 @@ export class LockOps {
       return n === 2 ? "handed" : n === 1 ? "freed" : "not owned";
     }
     // Handed to a waiter of this process: no message was published.
-    deliverLocal(String(reply[1]), toInt(reply[2]), toInt(reply[3]));
+    deliverLocal(String(reply[1]), {
+      fence: toInt(reply[2]),
+      lease: toInt(reply[3]),
+      entry: Number(reply[4]),
+    });
     return "handed";
   }
 

@@ -21,15 +21,20 @@
  * subscribes its channels again, waits for the confirmations, and tells
  * waiters to retry.
  *
+ * A subscription that is not confirmed within two tries of 2 s is forgotten
+ * (a confirmation that comes later is undone), and the lock asks for it again
+ * while its waiters wait. One resync runs at a time (see `_cluster_pubsub.ts`,
+ * shared by both cluster adapters).
+ *
  * @module
  */
 
-import type { RedisDriver, RedisSubscriber, SubscriberEvents } from "./driver.ts";
-import { unrefTimer } from "./_runtime.ts";
-import { isTransientError, scriptCommands, within } from "./_adapter.ts";
+import type { RedisDriver, RedisSubscriber, SubscriberEvents } from "../redis/driver.ts";
+import { isTransientError, scriptCommands } from "./_adapter.ts";
+import { clusterSubscriber } from "./_cluster_pubsub.ts";
 
 // The driver types, so that this entry point's documentation is complete on its own.
-export type { RedisDriver, RedisSubscriber, SubscriberEvents } from "./driver.ts";
+export type { RedisDriver, RedisSubscriber, SubscriberEvents } from "../redis/driver.ts";
 
 /**
  * An ioredis event listener.
@@ -150,77 +155,25 @@ async function hasShardedPubSub(cluster: IoRedisCluster): Promise<boolean> {
   }
 }
 
-const CONFIRM_MS = 2_000;
-const SETTLE_MS = 100;
-const RETRY_MS = 1_000;
-const TOPOLOGY_EVENTS = ["nodeError", "subscribersReady", "-node"];
-
 function openSubscriber(
   cluster: IoRedisCluster,
   sharded: boolean,
   events: SubscriberEvents,
 ): RedisSubscriber {
-  const add = (channel: string) =>
-    within(sharded ? cluster.ssubscribe(channel) : cluster.subscribe(channel), CONFIRM_MS);
-  const remove = (channel: string) =>
-    within(sharded ? cluster.sunsubscribe(channel) : cluster.unsubscribe(channel), CONFIRM_MS);
+  const messages = sharded ? "smessage" : "message";
   const onMessage = (channel: unknown, message: unknown) =>
     events.message(`${channel}`, `${message}`);
-  const channels = new Set<string>();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let running = false;
-  let again = false;
-  let closed = false;
-  const schedule = (ms: number) => {
-    clearTimeout(timer);
-    timer = unrefTimer(setTimeout(resync, ms));
-  };
-  // Unsubscribe and subscribe again, confirmed (a channel ioredis still
-  // counts as subscribed would otherwise not be sent again).
-  const redo = async (channel: string) => {
-    await remove(channel).catch(() => {});
-    if (channels.has(channel)) await add(channel);
-    if (!channels.has(channel)) await remove(channel); // left meanwhile
-  };
-  async function resync(): Promise<void> {
-    if (closed || channels.size === 0) return;
-    if (running) return void (again = true);
-    running = true;
-    again = false;
-    const ok = await Promise.all([...channels].map(redo)).then(() => true, () => false);
-    running = false;
-    if (closed) return;
-    if (ok) events.resubscribed();
-    if (!ok || again) schedule(ok ? SETTLE_MS : RETRY_MS);
-  }
-  const onTopology = () => schedule(SETTLE_MS);
-  const close = (ended?: unknown) => {
-    if (closed) return Promise.resolve();
-    closed = true;
-    clearTimeout(timer);
-    cluster.off(sharded ? "smessage" : "message", onMessage);
-    for (const event of TOPOLOGY_EVENTS) cluster.off(event, onTopology);
-    cluster.off("end", onEnd);
-    const left = ended === true ? [] : [...channels];
-    channels.clear();
-    events.closed();
-    return Promise.allSettled(left.map(remove)).then(() => {});
-  };
-  const onEnd = () => void close(true); // the cluster was closed
-  cluster.on(sharded ? "smessage" : "message", onMessage);
-  for (const event of TOPOLOGY_EVENTS) cluster.on(event, onTopology);
-  cluster.on("end", onEnd);
-  return {
-    subscribe: async (channel) => {
-      channels.add(channel);
-      // A stale slot map can leave the first SSUBSCRIBE unanswered (ioredis
-      // swallows its MOVED and refreshes); the second goes where it should.
-      await add(channel).catch(() => add(channel));
-    },
-    unsubscribe: async (channel) => {
-      channels.delete(channel);
-      await remove(channel);
-    },
-    close: () => close(),
-  };
+  cluster.on(messages, onMessage);
+  return clusterSubscriber({
+    subscribe: (channel) => sharded ? cluster.ssubscribe(channel) : cluster.subscribe(channel),
+    unsubscribe: (channel) =>
+      sharded ? cluster.sunsubscribe(channel) : cluster.unsubscribe(channel),
+    // ioredis sends nothing for a channel it still counts as subscribed.
+    unsubscribeFirst: true,
+    on: (event, fn) => cluster.on(event, fn),
+    off: (event, fn) => cluster.off(event, fn),
+    topologyEvents: ["nodeError", "subscribersReady", "-node"],
+    closedEvent: "end", // the cluster was closed
+    stop: () => cluster.off(messages, onMessage),
+  }, events);
 }

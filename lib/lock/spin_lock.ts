@@ -4,12 +4,12 @@
  * @module
  */
 
-import { BaseLock } from "./base_lock.ts";
-import type { LockClient } from "./_resolve.ts";
+import { BaseLock } from "./_lock_core.ts";
+import type { LockClient } from "../clients/_detect.ts";
 import type { AcquireOptions, AttemptResult, LockOptions, WaitRequest } from "./options.ts";
-import { now } from "./_runtime.ts";
+import { now } from "../util/_runtime.ts";
 import { checkDuration } from "./_validate.ts";
-import { Waiter } from "./_waiter.ts";
+import { Waiter } from "../wait/_waiter.ts";
 
 /**
  * Options of one `RedisSpinLock` acquisition.
@@ -71,12 +71,16 @@ export class RedisSpinLock extends BaseLock<SpinAcquireOptions> {
     const sleepTime = options.sleepTime === undefined
       ? 100
       : checkDuration("options.sleepTime", options.sleepTime, false);
+    // A fair spin waiter polls at least every third of the shorter of the
+    // hand-off timeout and the ttl, whatever sleepTime says: each attempt
+    // refreshes its place in the queue, and takes up a hand-off to it.
+    const poll = this.fair ? Math.min(sleepTime, this.handoffTimeout / 3, this.ttl / 3) : sleepTime;
     const pause = new Waiter();
     for (;;) {
       const result = await request.attempt();
       const left = request.deadline - now();
       if (result.acquired || left <= 0) return result;
-      await pause.sleep(Math.min(sleepTime, left), request.signal);
+      await pause.sleep(Math.min(poll, left), request.signal);
     }
   }
 }

@@ -6,20 +6,20 @@
  * @module
  */
 
-import type { RedisDriver } from "./driver.ts";
+import type { RedisDriver } from "../redis/driver.ts";
 import { LockError, LockNotOwnedError, LockTimeoutError } from "./errors.ts";
 import { Lease } from "./_lease.ts";
-import { type LockKeys, lockKeys } from "./_keys.ts";
+import { type LockKeys, lockKeys } from "../redis/_keys.ts";
 import type { AcquireOptions, AttemptResult, LockOptions, WaitRequest } from "./options.ts";
-import { resolveDriver } from "./_resolve.ts";
-import { now } from "./_runtime.ts";
-import { LockOps } from "./_lock_ops.ts";
-import { SubscriberManager } from "./subscriber_manager.ts";
+import { resolveDriver } from "../clients/_detect.ts";
+import { now } from "../util/_runtime.ts";
+import { LockOps } from "../redis/_lock_ops.ts";
+import { SubscriberManager } from "../wait/subscriber_manager.ts";
 import { runHeld } from "./_run.ts";
 import { acquisition } from "./_acquisition.ts";
 import * as check from "./_validate.ts";
 import { acquireSettings, type LockSettings, lockSettings } from "./_settings.ts";
-import { showValue } from "./_format.ts";
+import { showValue } from "../util/_format.ts";
 
 const NEVER = new AbortController().signal;
 
@@ -113,6 +113,7 @@ export abstract class BaseLock<A extends AcquireOptions = AcquireOptions>
     this.#waiting = true;
     try {
       const spec = {
+        name: this.name,
         ops: this.#ops,
         driver: this.#driver,
         channel: this.#keys.channel,
@@ -155,9 +156,10 @@ export abstract class BaseLock<A extends AcquireOptions = AcquireOptions>
     held.lease.end();
     if (this.#held === held) this.#held = undefined;
     // Nobody was queued: the lock is no longer contended, so a channel kept
-    // subscribed for this instance's next wait (fair mode only) is dropped now.
+    // subscribed for this instance's next wait (fair mode only) is dropped,
+    // in the background: a release never waits on the subscriber connection.
     if (released !== "handed" && this.fair) {
-      await SubscriberManager.for(this.#driver).stopLingering(this.#keys.channel);
+      SubscriberManager.for(this.#driver).stopLingering(this.#keys.channel);
     }
     if (released === "not owned") {
       throw new LockNotOwnedError(
@@ -221,6 +223,7 @@ export abstract class BaseLock<A extends AcquireOptions = AcquireOptions>
       throw new LockNotOwnedError(this.name, held ? "its lease was lost" : this.#notHeldReason());
     }
     const sentAt = now();
+    held.lease.extending(sentAt, length);
     if (!(await this.#ops.extend(held.token, length))) {
       held.lease.lose("extend() found the key gone or held by another holder");
       throw new LockNotOwnedError(this.name, "the key is gone or held by another holder");

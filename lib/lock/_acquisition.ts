@@ -7,15 +7,16 @@
  * @module
  */
 
-import type { RedisDriver } from "./driver.ts";
+import type { RedisDriver } from "../redis/driver.ts";
 import type { AttemptResult, WaitRequest } from "./options.ts";
-import type { LockOps } from "./_lock_ops.ts";
+import type { LockOps } from "../redis/_lock_ops.ts";
 import { BoundedAttempts } from "./_attempts.ts";
-import { LOCAL_MARK } from "./_local_grants.ts";
-import { newToken, now } from "./_runtime.ts";
+import { LOCAL_MARK } from "../wait/_local_grants.ts";
+import { newToken, now } from "../util/_runtime.ts";
 
 /** What one acquisition needs to know. */
 export interface AcquisitionSpec {
+  readonly name: string;
   readonly ops: LockOps;
   readonly driver: RedisDriver;
   readonly channel: string;
@@ -44,7 +45,14 @@ export async function acquisition(
   const token = `${newToken()}${LOCAL_MARK}${spec.ttl}${spec.fencing ? "#f" : ""}`;
   const join = spec.fair && blocking && timeout > 0;
   const deadline = now() + (blocking ? timeout : 0);
-  const attempts = new BoundedAttempts(() => ops.attempt(token, join), driver, deadline, signal);
+  const attempts = new BoundedAttempts({
+    name: spec.name,
+    run: () => ops.attempt(token, join),
+    release: () => ops.release(token),
+    driver,
+    deadline,
+    signal,
+  });
   let result: AttemptResult | undefined;
   let kept = false;
   try {
@@ -55,7 +63,6 @@ export async function acquisition(
       signal,
       channel: spec.channel,
       driver,
-      settle: (cleanup) => attempts.settle(cleanup),
     });
     if (!result.acquired) return false;
     if (signal?.aborted) throw signal.reason;

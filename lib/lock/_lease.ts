@@ -7,7 +7,7 @@
  */
 
 import { LockLostError } from "./errors.ts";
-import { now, unrefTimer } from "./_runtime.ts";
+import { now, unrefTimer } from "../util/_runtime.ts";
 
 /** What a lease asks of its lock. */
 export interface LeaseOwner {
@@ -24,6 +24,7 @@ export class Lease {
   #ttl: number;
   #deadline: ReturnType<typeof setTimeout> | undefined;
   #expiresAt = Infinity;
+  #since = -Infinity;
   #renewal: ReturnType<typeof setTimeout> | undefined;
   #ended = false;
 
@@ -46,7 +47,19 @@ export class Lease {
     this.#ttl = ttl;
     this.#autoExtend = autoExtend;
     this.#arm(startedAt, first);
-    if (autoExtend || first < ttl) this.#schedule(first / 3);
+    // A hand-off's lease may have run a while already: renew well before its end.
+    const left = startedAt + first - now();
+    if (autoExtend || first < ttl) this.#schedule(Math.max(0, Math.min(first / 3, left / 2)));
+  }
+
+  /**
+   * An `extend(ttl)` sent at `sentAt`: later renewals ask for `ttl`, even
+   * one in flight now; a shorter lease takes effect locally at once (should
+   * its answer be lost, Redis may have shortened the key all the same).
+   */
+  extending(sentAt: number, ttl: number): void {
+    this.#ttl = ttl;
+    if (!this.#ended && sentAt + ttl < this.#expiresAt) this.#arm(sentAt, ttl);
   }
 
   /** Aborts with a `LockLostError` when the lease is lost. */
@@ -68,17 +81,18 @@ export class Lease {
 
   /**
    * Records a successful renewal sent at `sentAt` for `ttl` ms: the local
-   * deadline moves to `sentAt + ttl` and later renewals use `ttl`.
+   * deadline moves to `sentAt + ttl`, unless a renewal sent later has been
+   * confirmed already (its length is the one Redis has now).
    */
   renewed(sentAt: number, ttl: number): void {
     if (this.#ended) return;
-    this.#ttl = ttl;
-    this.#arm(sentAt, ttl);
-    if (this.#autoExtend) this.#schedule(ttl / 3);
+    if (sentAt >= this.#since) this.#arm(sentAt, ttl);
+    if (this.#autoExtend) this.#schedule(this.#ttl / 3);
   }
 
   #arm(since: number, length: number): void {
     clearTimeout(this.#deadline);
+    this.#since = since;
     this.#expiresAt = since + length;
     this.#deadline = unrefTimer(setTimeout(() => {
       this.lose("its lease ran out before a renewal succeeded");

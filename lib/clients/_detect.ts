@@ -5,8 +5,8 @@
  * @module
  */
 
-import type { RedisDriver } from "./driver.ts";
-import { showValue } from "./_format.ts";
+import type { RedisDriver } from "../redis/driver.ts";
+import { showValue } from "../util/_format.ts";
 import { type BunRedisClient, bunRedisDriver, isBunRedisClient } from "./bun_redis.ts";
 import { type IoRedisClient, ioRedisDriver, isIoRedisClient } from "./ioredis.ts";
 import { type IoRedisCluster, ioRedisClusterDriver, isIoRedisCluster } from "./ioredis_cluster.ts";

@@ -6,9 +6,9 @@
  * @module
  */
 
-import type { RedisDriver } from "./driver.ts";
-import { LockError } from "./errors.ts";
-import { unrefTimer } from "./_runtime.ts";
+import type { RedisDriver } from "../redis/driver.ts";
+import { LockError } from "../lock/errors.ts";
+import { unrefTimer } from "../util/_runtime.ts";
 
 /** `evalsha` and `eval` over a client's raw command call. */
 export function scriptCommands(
@@ -40,11 +40,14 @@ export function isTransientError(err: unknown, clientOpen: boolean): boolean {
   return clientOpen && !REPLY.test(err.message);
 }
 
-/** Settles like `op`, or rejects when it has not within `ms` (a Pub/Sub confirmation, say). */
-export function within(op: Promise<unknown>, ms: number): Promise<unknown> {
+/**
+ * Settles like `op`, or rejects when it has not within `ms` (a Pub/Sub
+ * confirmation, say) with an error "`what` within `ms` ms".
+ */
+export function within(op: Promise<unknown>, ms: number, what = "no reply"): Promise<unknown> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise((_, reject) => {
-    timer = unrefTimer(setTimeout(() => reject(new Error(`no reply within ${ms} ms`)), ms));
+    timer = unrefTimer(setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms));
   });
   return Promise.race([op, late]).finally(() => clearTimeout(timer));
 }

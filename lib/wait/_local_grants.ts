@@ -14,8 +14,8 @@
  * @module
  */
 
-import { newToken } from "./_runtime.ts";
-import type { Waiter } from "./_waiter.ts";
+import { newToken } from "../util/_runtime.ts";
+import type { Grant, Waiter } from "./_waiter.ts";
 
 /** Marks the tokens of this module's waiters: `@<64 random bits hex>.`. */
 export const LOCAL_MARK = `@${newToken().replaceAll("-", "").slice(0, 16)}.`;
@@ -36,6 +36,6 @@ export function unregisterLocal(waiter: Waiter): void {
  * Delivers a hand-off made by a local release. Nobody to deliver to means the
  * waiter has just left: its leaving release hands the lock on.
  */
-export function deliverLocal(token: string, fence: number, lease: number): void {
-  waiters.get(token)?.granted(fence, lease);
+export function deliverLocal(token: string, grant: Grant): void {
+  waiters.get(token)?.granted(grant);
 }

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { RedisDriver, RedisSubscriber, SubscriberEvents } from "./driver.ts";
+import type { RedisDriver, RedisSubscriber, SubscriberEvents } from "../redis/driver.ts";
 import { isTransientError, scriptCommands } from "./_adapter.ts";
 
 /**

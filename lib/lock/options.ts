@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { RedisDriver } from "./driver.ts";
+import type { RedisDriver } from "../redis/driver.ts";
 
 /**
  * Options of a lock, given to its constructor. Durations are milliseconds.
@@ -114,6 +114,12 @@ export interface AttemptResult {
    * from `sentAt`, the hand-off holds the key until the first renewal.
    */
   readonly granted?: number;
+  /**
+   * Set when a fair-mode attempt left this waiter queued: the id of its
+   * queue entry, which a hand-off to it names. A hand-off naming another
+   * entry was made before this answer, and is stale.
+   */
+  readonly entry?: number;
 }
 
 /**
@@ -144,10 +150,4 @@ export interface WaitRequest {
   readonly channel: string;
   /** The driver the lock talks to Redis through. */
   readonly driver: RedisDriver;
-  /**
-   * Waits for a clean-up the strategy started as it gives up (an
-   * UNSUBSCRIBE, say), but only briefly, and not at all when the connection
-   * has stopped answering: then it finishes in the background.
-   */
-  settle(cleanup: Promise<unknown>): Promise<void>;
 }

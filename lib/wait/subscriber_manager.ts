@@ -15,13 +15,14 @@
  * @module
  */
 
-import type { RedisDriver, RedisSubscriber } from "./driver.ts";
-import { now, unrefTimer } from "./_runtime.ts";
+import type { RedisDriver, RedisSubscriber } from "../redis/driver.ts";
+import { now, unrefTimer } from "../util/_runtime.ts";
 import type { Waiter } from "./_waiter.ts";
 
 interface Channel {
   readonly waiters: Waiter[];
-  readonly ready: Promise<void>;
+  /** Settles once the subscription is confirmed, or has failed for good. */
+  ready: Promise<void>;
   /** Set while the channel stays subscribed with no waiter (see `leave`). */
   linger?: ReturnType<typeof setTimeout>;
 }
@@ -31,6 +32,8 @@ const managers = new WeakMap<RedisDriver, SubscriberManager>();
 /** How long a lock counts as contended after a waiter joined its channel, in ms. */
 export const RECENT_MS = 2_000;
 const MAX_RECENT = 10_000; // names remembered at most (the memory is a hint)
+const FIRST_RETRY_MS = 25; // backoff of a failed SUBSCRIBE, doubled up to…
+const MAX_RETRY_MS = 1_000;
 /**
  * How long at most a channel stays subscribed after its last waiter left
  * with the lock, in ms (see {@linkcode SubscriberManager.stopLingering}).
@@ -43,7 +46,7 @@ export const LINGER_MS = RECENT_MS;
  * @example Counting what a client has subscribed
  * ```ts
  * import { SubscriberManager } from "./subscriber_manager.ts";
- * import type { RedisDriver } from "./driver.ts";
+ * import type { RedisDriver } from "../redis/driver.ts";
  *
  * declare const driver: RedisDriver;
  * const manager = SubscriberManager.for(driver);
@@ -98,9 +101,9 @@ export class SubscriberManager {
   join(channel: string, waiter: Waiter): Promise<void> {
     let entry = this.#channels.get(channel);
     if (!entry) {
-      entry = { waiters: [], ready: this.#subscribe(channel) };
-      this.#channels.set(channel, entry);
-      const created = entry;
+      const created: Channel = { waiters: [], ready: Promise.resolve() };
+      created.ready = this.#subscribe(channel, created);
+      this.#channels.set(channel, entry = created);
       created.ready.then(() => {
         if (this.#channels.get(channel) === created) this.#live.add(channel);
       }, () => {
@@ -141,17 +144,16 @@ export class SubscriberManager {
    * Removes `waiter`; wakes the next head; unsubscribes an emptied channel,
    * at once, or {@linkcode LINGER_MS} later with `linger` (a waiter that
    * took the lock: a confirmed subscription is kept for the next waiter).
-   * The returned promise settles once that UNSUBSCRIBE is confirmed (it
-   * never rejects: a dead connection has no subscriptions left to undo);
-   * with `linger`, it may settle before.
+   * The UNSUBSCRIBE goes on in the background: nothing waits for the
+   * subscriber connection.
    */
-  leave(channel: string, waiter: Waiter, linger = false): Promise<void> {
+  leave(channel: string, waiter: Waiter, linger = false): void {
     const entry = this.#channels.get(channel);
     const index = entry?.waiters.indexOf(waiter) ?? -1;
-    if (!entry || index < 0) return Promise.resolve();
+    if (!entry || index < 0) return;
     entry.waiters.splice(index, 1);
     if (index === 0) entry.waiters[0]?.notify();
-    if (entry.waiters.length > 0) return Promise.resolve();
+    if (entry.waiters.length > 0) return;
     clearTimeout(entry.linger);
     entry.linger = undefined;
     if (linger && this.#live.has(channel)) {
@@ -159,46 +161,61 @@ export class SubscriberManager {
         entry.linger = undefined;
         if (entry.waiters.length === 0) this.#drop(channel, entry);
       }, LINGER_MS));
-      return Promise.resolve();
+      return;
     }
-    return this.#drop(channel, entry);
+    this.#drop(channel, entry);
   }
 
   /**
-   * Unsubscribes `channel` now if it is only kept subscribed after its last
-   * waiter took the lock; settles once confirmed (never rejects).
+   * Unsubscribes `channel` (in the background) if it is only kept
+   * subscribed after its last waiter took the lock.
    */
-  stopLingering(channel: string): Promise<void> {
+  stopLingering(channel: string): void {
     const entry = this.#channels.get(channel);
-    if (!entry?.linger || entry.waiters.length > 0) return Promise.resolve();
+    if (!entry?.linger || entry.waiters.length > 0) return;
     clearTimeout(entry.linger);
     entry.linger = undefined;
-    return this.#drop(channel, entry);
+    this.#drop(channel, entry);
   }
 
-  #drop(channel: string, entry: Channel): Promise<void> {
-    if (this.#channels.get(channel) !== entry) return Promise.resolve();
+  #drop(channel: string, entry: Channel): void {
+    if (this.#channels.get(channel) !== entry) return;
     this.#channels.delete(channel);
     this.#live.delete(channel);
-    return entry.ready.then(async () => {
+    entry.ready.then(async () => {
       if (this.#channels.has(channel)) return; // re-joined meanwhile: still needed
       await (await this.#connection)?.unsubscribe(channel);
-    }).catch(() => {});
+    }).catch(() => {}); // a dead connection has no subscriptions left to undo
   }
 
   #deliver(channel: string, payload: string): void {
     const waiters = this.#channels.get(channel)?.waiters;
     if (!waiters) return;
     if (!payload.startsWith("grant ")) return waiters[0]?.notify();
-    const [, token, fence, lease] = payload.split(" ");
+    const [, token, fence, lease, entry] = payload.split(" ");
     const waiter = waiters.find((w) => w.token === token);
     if (!waiter) return; // a waiter of another process
-    waiter.granted(Number(fence), Number(lease));
+    waiter.granted({ fence: Number(fence), lease: Number(lease), entry: Number(entry) });
   }
 
-  async #subscribe(channel: string): Promise<void> {
-    const connection = await this.#connect();
-    await connection.subscribe(channel);
+  /**
+   * Subscribes, and on an error the driver calls transient (a dropped
+   * connection, a cluster moving a slot, no confirmation in time) tries
+   * again after a backoff for as long as `entry` is the channel's and has
+   * waiters. The waiters meanwhile re-check the lock on their own bounds.
+   */
+  async #subscribe(channel: string, entry: Channel): Promise<void> {
+    for (let backoff = FIRST_RETRY_MS;; backoff = Math.min(2 * backoff, MAX_RETRY_MS)) {
+      try {
+        const connection = await this.#connect();
+        await connection.subscribe(channel);
+        return;
+      } catch (err) {
+        const wanted = this.#channels.get(channel) === entry && entry.waiters.length > 0;
+        if (!wanted || !this.#driver.isTransient?.(err)) throw err;
+        await new Promise((resolve) => unrefTimer(setTimeout(resolve, backoff)));
+      }
+    }
   }
 
   #connect(): Promise<RedisSubscriber> {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { shortName } from "./_format.ts";
+import { shortName } from "../util/_format.ts";
 
 /**
  * Base class of every lock outcome error. Carries the lock's name.
@@ -113,5 +113,36 @@ export class LockLostError extends LockError {
   constructor(lockName: string, reason: string, options?: ErrorOptions) {
     super(lockName, `Lock "${shortName(lockName)}" was lost: ${reason}`, options);
     this.name = "LockLostError";
+  }
+}
+
+/**
+ * Redis did not answer, or failed on a dropped connection, until the end of
+ * a wait: nothing is known about who holds the lock. `cause` is the client's
+ * last error, when there was one. (`false` from `acquire()` and
+ * {@linkcode LockTimeoutError} mean Redis answered that someone else held it.)
+ *
+ * @example Telling "Redis is down" from "the lock is busy"
+ * ```ts
+ * import { LockTimeoutError, LockUnavailableError } from "@x/redis-lock";
+ *
+ * function explain(err: unknown): string {
+ *   if (err instanceof LockUnavailableError) return `Redis unreachable: ${err.cause}`;
+ *   if (err instanceof LockTimeoutError) return "someone else holds it";
+ *   return String(err);
+ * }
+ * console.log(explain(new LockUnavailableError("jobs:nightly", "no answer")));
+ * ```
+ */
+export class LockUnavailableError extends LockError {
+  /**
+   * Creates the error.
+   * @param lockName The lock's name.
+   * @param reason What failed.
+   * @param options `cause`: the client's error, if any.
+   */
+  constructor(lockName: string, reason: string, options?: ErrorOptions) {
+    super(lockName, `Lock "${shortName(lockName)}" could not be reached: ${reason}`, options);
+    this.name = "LockUnavailableError";
   }
 }

@@ -7,10 +7,17 @@
  * (checked on Bun 1.4.4), so this adapter re-subscribes its channels when
  * the subscriber reconnects and then tells waiters to retry.
  *
+ * The subscriber is a `duplicate()`, a connection of its own that Bun does
+ * not close with your client. The adapter closes it when your client closes
+ * (Bun calls its `onclose` on `close()` and when it gives up reconnecting).
+ * For that it puts its own handler in front of your client's `onclose`; your
+ * handler still runs, and reading or setting `client.onclose` later still
+ * sees only yours.
+ *
  * @module
  */
 
-import type { RedisDriver, RedisSubscriber, SubscriberEvents } from "./driver.ts";
+import type { RedisDriver, RedisSubscriber, SubscriberEvents } from "../redis/driver.ts";
 import { isTransientError, scriptCommands } from "./_adapter.ts";
 
 /**
@@ -51,6 +58,8 @@ export interface BunRedisClient {
   readonly connected: boolean;
   /** Called on every (re)connection. */
   onconnect: ((this: BunRedisClient) => void) | null;
+  /** Called when the client closes for good (`close()`, or it gave up reconnecting). */
+  onclose?: ((this: BunRedisClient, error: Error) => void) | null;
 }
 
 /**
@@ -100,6 +109,19 @@ async function openSubscriber(
   const sub = await client.duplicate();
   const channels = new Set<string>();
   const listener: BunRedisListener = (message, channel) => events.message(channel, `${message}`);
+  let closed = false;
+  const close = () => {
+    if (closed) return Promise.resolve();
+    closed = true;
+    forget();
+    sub.onconnect = null;
+    sub.onclose = null;
+    sub.close();
+    events.closed();
+    return Promise.resolve();
+  };
+  const forget = onClientClose(client, close);
+  sub.onclose = close; // it gave up reconnecting
   sub.onconnect = () => {
     const again = [...channels].map((channel) => sub.subscribe(channel, listener));
     Promise.all(again).then(events.resubscribed, () => {});
@@ -113,11 +135,35 @@ async function openSubscriber(
       channels.delete(channel);
       await sub.unsubscribe(channel, listener);
     },
-    close: () => {
-      sub.onconnect = null;
-      sub.close();
-      events.closed();
-      return Promise.resolve();
-    },
+    close,
   };
+}
+
+const closeListeners = new WeakMap<BunRedisClient, Set<() => void>>();
+
+/**
+ * Calls `listener` when `client` closes for good; returns how to stop. Bun
+ * keeps one `onclose` per client: the first call puts a handler in front of
+ * the application's, and an own accessor keeps it there if the application
+ * sets `onclose` later (it reads back and replaces only its own handler).
+ */
+function onClientClose(client: BunRedisClient, listener: () => void): () => void {
+  let listeners = closeListeners.get(client);
+  if (!listeners) {
+    const all = listeners = new Set();
+    closeListeners.set(client, all);
+    let theirs = client.onclose ?? null;
+    client.onclose = function (this: BunRedisClient, error: Error) {
+      for (const closed of [...all]) closed();
+      theirs?.call(this, error);
+    };
+    Object.defineProperty(client, "onclose", {
+      configurable: true,
+      enumerable: true,
+      get: () => theirs,
+      set: (handler: typeof theirs) => void (theirs = handler),
+    });
+  }
+  listeners.add(listener);
+  return () => void listeners.delete(listener);
 }

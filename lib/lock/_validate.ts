@@ -6,8 +6,8 @@
  * @module
  */
 
-import { showValue } from "./_format.ts";
-import { MAX_TIMER_MS } from "./_waiter.ts";
+import { showValue } from "../util/_format.ts";
+import { MAX_TIMER_MS } from "../wait/_waiter.ts";
 
 /** Checks that `options` is undefined or a plain object with known keys only. */
 export function checkOptions<T extends object>(

@@ -6,7 +6,7 @@
  */
 
 import type { RedisDriver } from "./driver.ts";
-import { sha1Hex } from "./_runtime.ts";
+import { sha1Hex } from "../util/_runtime.ts";
 import type { Script } from "./_scripts.ts";
 
 const shas = new WeakMap<Script, Promise<string>>();

@@ -18,15 +18,20 @@
  * this adapter subscribes its channels again (a no-op where node-redis still
  * has them), and tells waiters to retry: a wake-up may have been lost.
  *
+ * A subscription that is not confirmed within two tries of 2 s is forgotten
+ * (a confirmation that comes later is undone), and the lock asks for it again
+ * while its waiters wait. One resync runs at a time (see `_cluster_pubsub.ts`,
+ * shared by both cluster adapters).
+ *
  * @module
  */
 
-import type { RedisDriver, RedisSubscriber, SubscriberEvents } from "./driver.ts";
-import { unrefTimer } from "./_runtime.ts";
-import { isTransientError, scriptCommands, within } from "./_adapter.ts";
+import type { RedisDriver, RedisSubscriber, SubscriberEvents } from "../redis/driver.ts";
+import { isTransientError, scriptCommands } from "./_adapter.ts";
+import { clusterSubscriber } from "./_cluster_pubsub.ts";
 
 // The driver types, so that this entry point's documentation is complete on its own.
-export type { RedisDriver, RedisSubscriber, SubscriberEvents } from "./driver.ts";
+export type { RedisDriver, RedisSubscriber, SubscriberEvents } from "../redis/driver.ts";
 
 /**
  * A node-redis Pub/Sub listener (strings, or buffers in buffer mode).
@@ -147,10 +152,6 @@ async function hasShardedPubSub(cluster: NodeRedisCluster): Promise<boolean> {
   }
 }
 
-const CONFIRM_MS = 2_000;
-const SETTLE_MS = 100;
-const RETRY_MS = 1_000;
-
 function openSubscriber(
   cluster: NodeRedisCluster,
   sharded: boolean,
@@ -158,60 +159,20 @@ function openSubscriber(
 ): RedisSubscriber {
   const listener: NodeRedisClusterListener = (message, channel) =>
     events.message(String(channel), String(message));
-  const add = (channel: string) =>
-    sharded ? cluster.sSubscribe(channel, listener) : cluster.subscribe(channel, listener);
-  const remove = (channel: string) =>
-    sharded ? cluster.sUnsubscribe(channel, listener) : cluster.unsubscribe(channel, listener);
-  const channels = new Set<string>();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let closed = false;
-  const schedule = (ms: number) => {
-    clearTimeout(timer);
-    timer = unrefTimer(setTimeout(resync, ms));
-  };
-  // Subscribing again is a no-op where node-redis still has the channel, and
-  // restores it where it was dropped; then waiters retry.
-  const redo = async (channel: string) => {
-    await within(add(channel), CONFIRM_MS);
-    if (!channels.has(channel)) await within(remove(channel), CONFIRM_MS); // left meanwhile
-  };
-  async function resync(): Promise<void> {
-    if (closed || channels.size === 0) return;
-    const ok = await Promise.all([...channels].map(redo)).then(() => true, () => false);
-    if (closed) return;
-    if (ok) events.resubscribed();
-    else schedule(RETRY_MS);
-  }
-  // A node connection became ready: a new master, or a node back. node-redis
-  // v6 has moved the subscriptions of a lost or demoted master by then; v5
-  // drops them when Redis unsubscribes at a failover.
-  const onReady = () => schedule(SETTLE_MS);
-  const close = (ended?: unknown) => {
-    if (closed) return Promise.resolve();
-    closed = true;
-    clearTimeout(timer);
-    cluster.off("node-ready", onReady);
-    cluster.off("disconnect", onEnd);
-    const left = ended === true ? [] : [...channels];
-    channels.clear();
-    events.closed();
-    const undone = left.map((channel) => within(remove(channel), CONFIRM_MS));
-    return Promise.allSettled(undone).then(() => {});
-  };
-  const onEnd = () => void close(true); // the cluster client was closed
-  cluster.on("node-ready", onReady);
-  cluster.on("disconnect", onEnd);
-  return {
-    subscribe: async (channel) => {
-      channels.add(channel);
-      // A node that just died holds the command until node-redis gives up on
-      // it; the second try goes where the slot is then.
-      await within(add(channel), CONFIRM_MS).catch(() => within(add(channel), CONFIRM_MS));
-    },
-    unsubscribe: async (channel) => {
-      channels.delete(channel);
-      await within(remove(channel), CONFIRM_MS);
-    },
-    close: () => close(),
-  };
+  return clusterSubscriber({
+    subscribe: (channel) =>
+      sharded ? cluster.sSubscribe(channel, listener) : cluster.subscribe(channel, listener),
+    unsubscribe: (channel) =>
+      sharded ? cluster.sUnsubscribe(channel, listener) : cluster.unsubscribe(channel, listener),
+    // Subscribing again is a no-op where node-redis still has the channel,
+    // and restores it where it was dropped.
+    unsubscribeFirst: false,
+    on: (event, fn) => cluster.on(event, fn),
+    off: (event, fn) => cluster.off(event, fn),
+    // A node connection became ready: a new master, or a node back. node-redis
+    // v6 has moved the subscriptions of a lost or demoted master by then; v5
+    // drops them when Redis unsubscribes at a failover.
+    topologyEvents: ["node-ready"],
+    closedEvent: "disconnect", // the cluster client was closed
+  }, events);
 }

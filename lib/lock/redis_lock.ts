@@ -5,21 +5,13 @@
  * @module
  */
 
-import { BaseLock } from "./base_lock.ts";
-import type { LockClient } from "./_resolve.ts";
+import { BaseLock } from "./_lock_core.ts";
+import type { LockClient } from "../clients/_detect.ts";
 import type { AcquireOptions, AttemptResult, LockOptions, WaitRequest } from "./options.ts";
-import { SubscriberManager } from "./subscriber_manager.ts";
-import { now } from "./_runtime.ts";
-import { Waiter } from "./_waiter.ts";
-import { waitFair } from "./_fair_wait.ts";
+import { waitFair } from "../wait/_fair_wait.ts";
+import { waitOnPubSub } from "../wait/_pubsub_wait.ts";
 
-/**
- * The longest a Pub/Sub waiter sleeps without checking the lock again: a
- * bound for a wake-up lost while the subscriber reconnects, or for a key
- * without TTL. Expiry is found sooner: the sleep is bounded by the holder's
- * remaining lease.
- */
-export const RECHECK_INTERVAL_MS = 2_000;
+export { RECHECK_INTERVAL_MS } from "../wait/_pubsub_wait.ts";
 
 /**
  * A distributed mutual-exclusion lock on Redis. Waiters subscribe to the
@@ -71,35 +63,4 @@ export class RedisLock extends BaseLock {
     const refresh = Math.min(this.handoffTimeout, this.ttl);
     return this.fair ? waitFair(request, refresh) : waitOnPubSub(request);
   }
-}
-
-async function waitOnPubSub(request: WaitRequest): Promise<AttemptResult> {
-  const { attempt, deadline, signal, channel } = request;
-  let result = await attempt();
-  if (result.acquired || now() >= deadline) return result;
-  const manager = SubscriberManager.for(request.driver);
-  const waiter = new Waiter();
-  try {
-    // Subscribed (and confirmed) before the next attempt: a release between
-    // the failed attempt and the subscription cannot be missed.
-    const subscribed = manager.join(channel, waiter);
-    await waiter.until(subscribed, deadline - now(), signal);
-    for (;;) {
-      result = await attempt();
-      const left = deadline - now();
-      if (result.acquired || left <= 0) return result;
-      await waiter.sleep(manager.isHead(channel, waiter) ? headSleep(result, left) : left, signal);
-    }
-  } finally {
-    // A waiter that gives up returns only once nothing is left subscribed; one
-    // that took the lock does not make its caller wait for the UNSUBSCRIBE.
-    const left = manager.leave(channel, waiter);
-    if (!result.acquired) await request.settle(left);
-  }
-}
-
-/** The head waiter sleeps until the holder's lease ends, the re-check, or the deadline. */
-function headSleep(result: AttemptResult, left: number): number {
-  const lease = result.value >= 0 ? Math.max(1, result.value) : RECHECK_INTERVAL_MS;
-  return Math.min(lease, RECHECK_INTERVAL_MS, left);
 }
