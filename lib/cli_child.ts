@@ -19,7 +19,7 @@
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
-import { accessSync, constants, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import type { Writable } from "node:stream";
@@ -320,21 +320,23 @@ async function gone(target: Target, killedAt: () => number | undefined): Promise
 
 /**
  * Looks the program up as execvp(3) would (in `PATH` unless it holds a
- * slash), so that a missing or unusable program is reported before anything
- * is started.
+ * slash), so that a missing or unusable program is reported in redis-lock's
+ * words before anything is started.
  */
 function findProgram(
   program: string,
   path: string | undefined,
 ): { code: number; message: string } | undefined {
+  // An execute bit is enough here (access(2) would need Deno's --allow-sys):
+  // the gate's own exec reports what this cannot see, as 126 or 127.
   const check = (file: string): "ok" | "missing" | "denied" => {
     try {
-      if (statSync(file).isDirectory()) return "denied";
-      accessSync(file, constants.X_OK);
-      return "ok";
+      const stat = statSync(file);
+      return !stat.isDirectory() && (stat.mode & 0o111) !== 0 ? "ok" : "denied";
     } catch (err) {
       const code = (err as { code?: string }).code;
-      return code === "ENOENT" || code === "ENOTDIR" ? "missing" : "denied";
+      if (code === "ENOENT" || code === "ENOTDIR") return "missing";
+      return code === "EACCES" ? "denied" : "ok";
     }
   };
   const notFound = { code: EXIT_CODES.notFound, message: "not found" };

@@ -20,18 +20,26 @@ if ("Deno" in globalThis) {
   import("node:inspector").then((module) => inspector = module as unknown as Inspector, () => {});
 }
 
-/** Closes an inspector that Deno opened on this SIGUSR1, looking for up to a second. */
+/**
+ * Closes the inspector Deno opens on this SIGUSR1, looking every
+ * millisecond for up to a second. Without `--allow-sys` Deno does not tell
+ * whether one is open; close() needs no permission, so it is then called
+ * blindly for that second.
+ */
 function closeInspector(): void {
   if (!inspector) return;
   const started = performance.now();
   const look = () => {
+    let open = true;
     try {
-      if (inspector!.url()) {
-        inspector!.close();
-        return;
-      }
+      open = inspector!.url() !== undefined;
     } catch {
-      return; // not allowed here: nothing more to do
+      // not allowed to ask (no --allow-sys): close anyway
+    }
+    try {
+      if (open) inspector!.close();
+    } catch {
+      return; // nothing more can be done
     }
     if (performance.now() - started < 1_000) setTimeout(look, 1);
   };
