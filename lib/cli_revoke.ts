@@ -1,8 +1,8 @@
 /**
  * How `release --force` takes a lock away from a `redis-lock run` without
  * letting a waiter start beside the old command. The holder listens, on a
- * connection of its own, to the lock's revoke channel (and to the library's
- * wake-up channel, where a deletion by anyone else is announced).
+ * connection of its own, to the lock's revoke channel (not to the library's
+ * wake-up channel, where it would count as a waiter in `status`).
  * `release --force` publishes `revoke <id>` there; a holder answers
  * `stopping <id> <ms>`, stops its command (SIGTERM, SIGKILL after
  * `--kill-after`), and only then releases the lock, which passes to the next
@@ -16,6 +16,9 @@
 
 import { type CliClient, closeRedis, type MessageListener } from "./cli_redis.ts";
 import { cliKeys } from "./cli_scripts.ts";
+
+/** How long subscribing (a new connection, then SUBSCRIBE) may take. */
+export const SUBSCRIBE_TIMEOUT_MS = 5_000;
 
 /** How long `release --force` waits for a holder to answer. */
 export const ACK_WAIT_MS = 2_000;
@@ -35,7 +38,6 @@ export const RELEASE_SLACK_MS = 7_000;
  *
  * const events: LockEvents = {
  *   revoke: (acknowledge) => void acknowledge(10_000),
- *   wake: (message) => console.log("published on the lock's channel:", message),
  * };
  * ```
  */
@@ -45,8 +47,6 @@ export interface LockEvents {
    * command answers with `acknowledge(ms)`: the time it needs at most.
    */
   revoke(acknowledge: (ms: number) => Promise<void>): void;
-  /** Something was published on the lock's wake-up channel (a deletion, a release). */
-  wake(message: string): void;
 }
 
 /**
@@ -66,14 +66,15 @@ export interface LockListener {
 }
 
 /**
- * Subscribes to the lock's revoke and wake-up channels on a new connection
- * (a `duplicate()` of `client`), and resolves once Redis has confirmed both.
+ * Subscribes to the lock's revoke channel on a new connection (a
+ * `duplicate()` of `client`), and resolves once Redis has confirmed it.
  *
  * @param client The command's Redis client.
  * @param name The lock's name.
  * @param events Where to report.
  * @returns The listener; close it before releasing the lock.
- * @throws {Error} When the connection or the subscriptions fail.
+ * @throws {Error} When the connection or the subscription fails, or takes
+ *   longer than {@linkcode SUBSCRIBE_TIMEOUT_MS}.
  *
  * @example
  * ```ts
@@ -83,7 +84,6 @@ export interface LockListener {
  * const client = await connectRedis("redis://127.0.0.1:6379");
  * const listener = await listenToLock(client, "job", {
  *   revoke: (acknowledge) => void acknowledge(10_000),
- *   wake: () => {},
  * });
  * await listener.close();
  * await client.close();
@@ -105,15 +105,13 @@ export async function listenToLock(
       await client.sendCommand(["PUBLISH", keys.revoke, `stopping ${id} ${Math.ceil(ms)}`]);
     });
   };
-  const onWake: MessageListener = (message) => {
-    if (!closed) events.wake(message);
-  };
   try {
-    await subscriber.connect();
-    await subscriber.subscribe(keys.revoke, onRevoke);
-    await subscriber.subscribe(keys.channel, onWake);
+    await within(SUBSCRIBE_TIMEOUT_MS, async () => {
+      await subscriber.connect();
+      await subscriber.subscribe(keys.revoke, onRevoke);
+    });
   } catch (err) {
-    if (subscriber.isOpen) subscriber.destroy();
+    await closeRedis(subscriber);
     throw err;
   }
   return {
@@ -174,8 +172,10 @@ export async function requestRevoke(client: CliClient, name: string): Promise<Re
     if (verb === "stopping" && to === id && Number.isFinite(Number(ms))) answered(Number(ms));
   };
   try {
-    await subscriber.connect();
-    await subscriber.subscribe(keys.revoke, onMessage);
+    await within(SUBSCRIBE_TIMEOUT_MS, async () => {
+      await subscriber.connect();
+      await subscriber.subscribe(keys.revoke, onMessage);
+    });
     // Our own subscription is one of the receivers.
     const receivers = Number(await client.sendCommand(["PUBLISH", keys.revoke, `revoke ${id}`]));
     const listeners = Math.max(0, receivers - 1);
@@ -191,5 +191,21 @@ export async function requestRevoke(client: CliClient, name: string): Promise<Re
     }
   } finally {
     await closeRedis(subscriber);
+  }
+}
+
+/** Runs `fn`, rejecting if it has not settled within `ms`. */
+async function within(ms: number, fn: () => Promise<void>): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`no reply from Redis within ${ms} ms (subscribing)`)),
+      ms,
+    );
+  });
+  try {
+    await Promise.race([fn(), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }

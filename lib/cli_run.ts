@@ -179,13 +179,6 @@ async function runHolding(
         acknowledge(options.killAfter).catch(() => {});
         stopFor(`lock ${name} was revoked by release --force`);
       },
-      wake() {
-        // A deletion or a release by someone else: is the lock still ours?
-        if (finished || lost !== undefined) return;
-        lock.remaining().then((left) => {
-          if (left === 0) stopFor(`lock ${name} was lost: its key was deleted or taken over`);
-        }, () => {}); // Redis trouble: the renewals will tell
-      },
     });
     keeper = new LeaseKeeper(lock, options.ttl, options.killAfter, {
       stop: (reason) => stopFor(`lock ${name}: ${reason}`, keeper!.killAt),

@@ -340,6 +340,19 @@ test("status: a key of another type is reported as not a lock", async () => {
   });
 });
 
+test("status: a running holder is not counted as a waiter", async () => {
+  await withSetup(async ({ cli, file }) => {
+    const holder = cli(["run", "job", "--", "sh", "-c", `touch "$DIR/ready"; ${idleLoop()}`]);
+    await until(() => existsSync(file("ready")), "the command runs");
+    const status = cli(["status", "--json", "job"]);
+    assert.equal(await status.exited, 0);
+    const { held, waiters } = JSON.parse(status.stdout());
+    assert.deepEqual({ held, waiters }, { held: true, waiters: 0 });
+    process.kill(holder.pid, "SIGTERM");
+    assert.equal(await holder.exited, 143);
+  });
+});
+
 test("the command's keys and channels are the library's", () => {
   for (const name of ["job", "a{b}c", "100%", "}{", "ünï côdé"]) {
     const lib = lockKeys(name);
