@@ -18,113 +18,16 @@
  * @module
  */
 
-import { type ChildProcess, spawn } from "node:child_process";
-import { statSync } from "node:fs";
-import { join } from "node:path";
 import process from "node:process";
-import type { Writable } from "node:stream";
 import { EXIT_CODES, messageOf, printError, signalExitCode } from "./cli_exit.ts";
 import { formatDuration } from "./cli_duration.ts";
 import { isRunning, sendSignal, type Target } from "./cli_group.ts";
-import { type SignalTrap, TERMINAL_SIGNALS } from "./cli_signals.ts";
+import { TERMINAL_SIGNALS } from "./cli_signals.ts";
+import { findProgram, type Gated, gone, spawnGated } from "./cli_spawn.ts";
+import type { ChildOptions, ChildOutcome, Supervision } from "./cli_supervision.ts";
 import { startWatchdog, type Watchdog } from "./cli_watchdog.ts";
 
-/** The gate: waits for "go" on fd 3, closes it, and becomes the command. */
-const GATE = `IFS= read -r go <&3; exec 3<&-; [ "$go" = go ] || exit 0; exec "$@"`;
-
-/** How long to wait for processes to vanish after SIGKILL before giving up. */
-const AFTER_KILL_MS = 2_000;
-
-/**
- * How to run the command; see {@linkcode superviseChild}.
- *
- * @example
- * ```ts
- * import type { ChildOptions } from "./cli_child.ts";
- * import { trapSignals } from "./cli_signals.ts";
- *
- * const options: ChildOptions = {
- *   command: ["make", "deploy"],
- *   env: { PATH: "/usr/bin:/bin" },
- *   killAfter: 10_000,
- *   foreground: false,
- *   quiet: false,
- *   signals: trapSignals(),
- *   mayStart: () => true,
- *   mayContinue: () => true,
- * };
- * ```
- */
-export interface ChildOptions {
-  /** The program and its arguments. */
-  readonly command: readonly string[];
-  /** The command's whole environment. */
-  readonly env: Readonly<Record<string, string>>;
-  /** How long to wait after SIGTERM before SIGKILL, in ms. */
-  readonly killAfter: number;
-  /** Keep the command in `redis-lock`'s process group (`--foreground`). */
-  readonly foreground: boolean;
-  /** No message about leftover processes. */
-  readonly quiet: boolean;
-  /** Caught signals, forwarded to the command. */
-  readonly signals: SignalTrap;
-  /** Asked once the watchdog is armed, just before the command starts: false cancels it. */
-  mayStart(): boolean;
-  /**
-   * Asked when `redis-lock` resumes after Ctrl-Z (SIGCONT): false means the
-   * lease may have run out meanwhile, and the stopped command is SIGKILLed
-   * instead of resumed.
-   */
-  mayContinue(): boolean;
-}
-
-/**
- * How the command ended.
- *
- * @example
- * ```ts
- * import type { ChildOutcome } from "./cli_child.ts";
- *
- * const outcome: ChildOutcome = { code: 0, started: true, killedStopped: false };
- * ```
- */
-export interface ChildOutcome {
-  /**
-   * The command's exit code; 128 + the signal number when a signal ended it;
-   * 127 when it was not found and 126 when it could not be executed.
-   */
-  readonly code: number;
-  /** Whether the command was started (false when `mayStart()` said no, or it was not found). */
-  readonly started: boolean;
-  /** Whether it was SIGKILLed on resuming because `mayContinue()` said no. */
-  readonly killedStopped: boolean;
-}
-
-/**
- * A running command; see {@linkcode superviseChild}.
- *
- * @example
- * ```ts
- * import type { Supervision } from "./cli_child.ts";
- *
- * declare const supervision: Supervision;
- * supervision.stop();
- * const { code } = await supervision.outcome;
- * ```
- */
-export interface Supervision {
-  /**
-   * Stops the command: SIGTERM now, SIGKILL at `killBy` (a
-   * `performance.now()` time; default: the grace period from now). Called
-   * again, it can only bring SIGKILL forward. Before the command started, it
-   * keeps it from starting.
-   */
-  stop(killBy?: number): void;
-  /** Whether the command is stopped with `redis-lock` (Ctrl-Z): a stop is then a SIGKILL. */
-  readonly suspended: boolean;
-  /** Resolves once the command, and every process of its group, is gone. */
-  readonly outcome: Promise<ChildOutcome>;
-}
+export type { ChildOptions, ChildOutcome, Supervision } from "./cli_supervision.ts";
 
 /**
  * Runs the command under a watchdog, and supervises it to its end.
@@ -203,18 +106,15 @@ export function superviseChild(options: ChildOptions): Supervision {
       return { code: missing.code, started: false, killedStopped };
     }
     watchdog = startWatchdog(options.killAfter);
-    let child: ChildProcess;
+    let gated: Gated;
     try {
-      child = spawn("/bin/sh", ["-c", GATE, "redis-lock", program, ...args], {
-        stdio: ["inherit", "inherit", "inherit", "pipe"],
-        env: options.env,
-        detached: !options.foreground,
-      });
+      gated = spawnGated([program, ...args], options.env, !options.foreground);
     } catch (err) {
       await watchdog.disarm();
       printError(`cannot run ${JSON.stringify(program)}: ${messageOf(err)}`);
       return { code: EXIT_CODES.cannotExecute, started: false, killedStopped };
     }
+    const child = gated.child;
     const exited = new Promise<number>((resolve) => {
       child.once("exit", (code, signal) => resolve(code ?? signalExitCode(signal ?? "SIGKILL")));
       child.once("error", (err) => {
@@ -230,10 +130,8 @@ export function superviseChild(options: ChildOptions): Supervision {
     }
     target = { pid: child.pid, group: !options.foreground };
     watchdog.arm(target);
-    const gate = child.stdio[3] as Writable;
-    gate.on("error", () => {}); // the gate died: its exit is on its way
     const go = requestedKillBy === undefined && options.mayStart();
-    gate.end(go ? "go\n" : "");
+    gated.open(go);
     if (!go) {
       await exited;
       await watchdog.disarm();
@@ -301,56 +199,4 @@ export function superviseChild(options: ChildOptions): Supervision {
     },
     outcome: run(),
   };
-}
-
-/** Waits until no process of the group runs; gives up a while after SIGKILL. */
-async function gone(target: Target, killedAt: () => number | undefined): Promise<void> {
-  while (isRunning(target)) {
-    const since = killedAt();
-    if (since !== undefined && performance.now() - since > AFTER_KILL_MS) {
-      printError(
-        `processes of the command's group are still there ${formatDuration(AFTER_KILL_MS)} ` +
-          "after SIGKILL (stuck in the kernel?); releasing the lock anyway",
-      );
-      return;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-/**
- * Looks the program up as execvp(3) would (in `PATH` unless it holds a
- * slash), so that a missing or unusable program is reported in redis-lock's
- * words before anything is started.
- */
-function findProgram(
-  program: string,
-  path: string | undefined,
-): { code: number; message: string } | undefined {
-  // An execute bit is enough here (access(2) would need Deno's --allow-sys):
-  // the gate's own exec reports what this cannot see, as 126 or 127.
-  const check = (file: string): "ok" | "missing" | "denied" => {
-    try {
-      const stat = statSync(file);
-      return !stat.isDirectory() && (stat.mode & 0o111) !== 0 ? "ok" : "denied";
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code === "ENOENT" || code === "ENOTDIR") return "missing";
-      return code === "EACCES" ? "denied" : "ok";
-    }
-  };
-  const notFound = { code: EXIT_CODES.notFound, message: "not found" };
-  const denied = { code: EXIT_CODES.cannotExecute, message: "permission denied" };
-  if (program === "") return notFound;
-  if (program.includes("/")) {
-    const found = check(program);
-    return found === "ok" ? undefined : found === "missing" ? notFound : denied;
-  }
-  let sawDenied = false;
-  for (const dir of (path ?? "/usr/local/bin:/usr/bin:/bin").split(":")) {
-    const found = check(join(dir || ".", program));
-    if (found === "ok") return undefined;
-    if (found === "denied") sawDenied = true;
-  }
-  return sawDenied ? denied : notFound;
 }

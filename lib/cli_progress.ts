@@ -9,7 +9,8 @@
 
 import process from "node:process";
 import { formatDuration } from "./cli_duration.ts";
-import { type CommandClient, type LockStatus, readStatus } from "./cli_scripts.ts";
+import type { CommandClient } from "./cli_keys.ts";
+import { type LockStatus, readStatus } from "./cli_scripts.ts";
 
 const DRAW_EVERY_MS = 200;
 const READ_EVERY_MS = 1_000;

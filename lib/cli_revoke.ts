@@ -15,7 +15,7 @@
  */
 
 import { type CliClient, closeRedis, type MessageListener } from "./cli_redis.ts";
-import { cliKeys } from "./cli_scripts.ts";
+import { cliKeys } from "./cli_keys.ts";
 
 /** How long subscribing (a new connection, then SUBSCRIBE) may take. */
 export const SUBSCRIBE_TIMEOUT_MS = 5_000;

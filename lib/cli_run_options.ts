@@ -7,7 +7,7 @@
 import { type FlagSpec, parseArgs, UsageError } from "./cli_args.ts";
 import { formatDuration } from "./cli_duration.ts";
 import { EXIT_CODES } from "./cli_exit.ts";
-import { defaultKillAfter, maxKillAfter, MIN_TTL_MS, safetyMargin } from "./cli_lease.ts";
+import { defaultKillAfter, maxKillAfter, MIN_TTL_MS, safetyMargin } from "./cli_bounds.ts";
 import { redisUrl } from "./cli_redis.ts";
 
 const MAX_MS = 2_147_483_647; // the longest timer and lease: 2^31 - 1 ms

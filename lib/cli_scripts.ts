@@ -1,83 +1,13 @@
 /**
- * What only the `redis-lock` command needs from Redis: the keys and channels
- * of a lock, reading its state for `status` and the waiting status line, and
- * deleting a stuck lock for `release --force`. Its scripts live here, not in
- * `_scripts.ts`: only the command runs them, over its own node-redis client.
+ * What only the `redis-lock` command needs from Redis: reading a lock's
+ * state for `status` and the waiting status line, and who holds it and
+ * deleting it for `release --force`. Its scripts live here, not with the
+ * library's: only the command runs them, over its own node-redis client.
  *
  * @module
  */
 
-/**
- * The part of a node-redis client the command's scripts need.
- *
- * @example
- * ```ts
- * import type { CommandClient } from "./cli_scripts.ts";
- * import { createClient } from "npm:redis@^6";
- *
- * const client: CommandClient = createClient();
- * ```
- */
-export interface CommandClient {
-  /** Sends a raw command and resolves with its reply. */
-  sendCommand(args: string[]): Promise<unknown>;
-}
-
-/**
- * The Redis names of one lock, as the library lays them out (`lock:{name}`
- * and friends, the name percent-encoded so it is always the hash tag), plus
- * the command's own revoke channel.
- *
- * @example
- * ```ts
- * import type { CliKeys } from "./cli_scripts.ts";
- *
- * const keys: CliKeys = {
- *   key: "lock:{job}",
- *   fence: "lock:{job}:fence",
- *   channel: "lock:{job}:wake",
- *   revoke: "lock:{job}:revoke",
- * };
- * ```
- */
-export interface CliKeys {
-  /** The lock itself: a string holding the owner's token, with a TTL. */
-  readonly key: string;
-  /** The fencing counter. */
-  readonly fence: string;
-  /** The library's wake-up channel: releases and hand-offs are published here. */
-  readonly channel: string;
-  /**
-   * The command's own channel: `release --force` asks a holding
-   * `redis-lock run` to stop its command here, and the holder answers here.
-   */
-  readonly revoke: string;
-}
-
-/**
- * The keys and channels of the lock called `name`. The layout is the
- * library's (`lib/_keys.ts`; a test checks that both agree).
- *
- * @param name The lock's name.
- * @returns Its keys and channels.
- *
- * @example
- * ```ts
- * import { cliKeys } from "./cli_scripts.ts";
- *
- * console.log(cliKeys("a{b}").key); // lock:{a%7Bb%7D}
- * ```
- */
-export function cliKeys(name: string): CliKeys {
-  const encoded = name.replace(/[%{}]/g, (c) => c === "%" ? "%25" : c === "{" ? "%7B" : "%7D");
-  const base = `lock:{${encoded}}`;
-  return {
-    key: base,
-    fence: `${base}:fence`,
-    channel: `${base}:wake`,
-    revoke: `${base}:revoke`,
-  };
-}
+import { cliKeys, type CommandClient, evalScript, toInt, toText } from "./cli_keys.ts";
 
 /**
  * A lock's state in one read. KEYS: lock key, fencing counter. ARGV: channel.
@@ -119,27 +49,6 @@ end
 redis.call('DEL', KEYS[1])
 redis.call('PUBLISH', ARGV[1], 'released')
 return pttl`;
-
-async function evalScript(
-  client: CommandClient,
-  source: string,
-  keys: string[],
-  args: string[],
-): Promise<unknown> {
-  return await client.sendCommand(["EVAL", source, `${keys.length}`, ...keys, ...args]);
-}
-
-function toInt(reply: unknown): number {
-  const n = typeof reply === "number" ? reply : Number(reply);
-  if (!Number.isInteger(n)) throw new TypeError(`Unexpected Redis reply: ${String(reply)}`);
-  return n;
-}
-
-function toText(reply: unknown): string {
-  if (typeof reply === "string") return reply;
-  if (reply instanceof Uint8Array) return new TextDecoder().decode(reply);
-  return String(reply ?? "");
-}
 
 /**
  * What `redis-lock status` reports about one lock.

@@ -12,7 +12,7 @@ import { until } from "./_env.ts";
 import { startProxy } from "./_proxy.ts";
 import { freePort } from "./_redis.ts";
 import { lockKeys } from "../lib/redis/_keys.ts";
-import { cliKeys } from "../lib/cli_scripts.ts";
+import { cliKeys } from "../lib/cli_keys.ts";
 import {
   alive,
   checkDead,
