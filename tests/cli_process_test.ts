@@ -8,9 +8,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import process from "node:process";
-import { until } from "./_env.ts";
-import { startProxy } from "./_proxy.ts";
-import { freePort } from "./_redis.ts";
+import { until } from "./harness/env.ts";
+import { startProxy } from "./harness/proxy.ts";
+import { freePort } from "./harness/redis.ts";
 import { lockKeys } from "../lib/redis/_keys.ts";
 import { cliKeys } from "../lib/cli_keys.ts";
 import {
