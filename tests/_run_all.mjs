@@ -23,7 +23,7 @@ const RUNTIMES = {
     steps: [
       [bin("deno"), "fmt", "--check"],
       [bin("deno"), "lint"],
-      [bin("deno"), "check", "--doc", "mod.ts", "lib/", "bench/"],
+      [bin("deno"), "check", "--doc", "mod.ts", "lib/", "cli/", "bench/"],
       [
         bin("deno"),
         "doc",
@@ -34,9 +34,11 @@ const RUNTIMES = {
         "lib/clients/bun_redis.ts",
         "lib/clients/node_redis_cluster.ts",
         "lib/clients/ioredis_cluster.ts",
-        "lib/cli.ts",
+        "cli/mod.ts",
       ],
+      // Both packages of the workspace: the library, and the command in cli/.
       [bin("deno"), "publish", "--dry-run", "--allow-dirty"],
+      [bin("deno"), "publish", "--dry-run", "--allow-dirty", "--config", "cli/deno.json"],
     ],
   },
   deno: {

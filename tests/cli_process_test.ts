@@ -12,7 +12,7 @@ import { until } from "./harness/env.ts";
 import { startProxy } from "./harness/proxy.ts";
 import { freePort } from "./harness/redis.ts";
 import { lockKeys } from "../lib/redis/_keys.ts";
-import { cliKeys } from "../lib/cli_keys.ts";
+import { cliKeys } from "../cli/keys.ts";
 import {
   alive,
   checkDead,

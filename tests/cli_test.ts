@@ -31,7 +31,7 @@ interface Setup {
 }
 
 function startCli(args: string[], env: Record<string, string>): Cli {
-  const [cmd, base] = runtimeCommand("../lib/cli.ts");
+  const [cmd, base] = runtimeCommand("../cli/mod.ts");
   const child = spawn(cmd, [...base, ...args], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],

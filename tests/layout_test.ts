@@ -4,7 +4,8 @@
  * (lib/redis), which uses the utilities (lib/util); client adapters
  * (lib/clients) see only the driver interface and the utilities; nothing
  * below the locks imports a client adapter (the lock layer may name the
- * `LockClient` type); the command uses only the public API.
+ * `LockClient` type); the command, a package of its own in cli/, uses only
+ * the public API.
  */
 
 import { test } from "node:test";
@@ -64,4 +65,26 @@ test("imports flow one way: lock → wait → redis → util, clients → driver
     }
   }
   assert.deepEqual(wrong, []);
+});
+
+test("the command (cli/) is its own package and uses only the library's public API", () => {
+  const wrong: string[] = [];
+  for (const file of files("cli")) {
+    const source = readFileSync(join(ROOT, file), "utf8").replace(/\/\*\*[\s\S]*?\*\//g, "");
+    for (
+      const m of source.matchAll(/^(?:import|export)[^"';]*?from "([^"]+)"|^import "([^"]+)"/gm)
+    ) {
+      const specifier = m[1] ?? m[2];
+      const own = specifier.startsWith("./") && !specifier.includes("..");
+      const allowed = own || specifier === "@x/redis-lock" || specifier === "redis" ||
+        specifier.startsWith("node:");
+      if (!allowed) wrong.push(`${file} imports ${specifier}`);
+    }
+  }
+  assert.deepEqual(wrong, []);
+  const config = JSON.parse(readFileSync(join(ROOT, "cli/deno.json"), "utf8"));
+  assert.equal(config.name, "@x/redis-lock-cli");
+  const library = JSON.parse(readFileSync(join(ROOT, "deno.json"), "utf8"));
+  assert.deepEqual(library.workspace, ["./cli"]);
+  assert.equal(library.exports["./cli"], undefined, "the library exports no command");
 });

@@ -17,7 +17,7 @@ const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h:
  *
  * @example Reading `--wait` values
  * ```ts
- * import { parseDuration } from "./cli_duration.ts";
+ * import { parseDuration } from "./duration.ts";
  *
  * console.log(parseDuration("500ms"), parseDuration("30s"), parseDuration("5m")); // 500 30000 300000
  * console.log(parseDuration("250"), parseDuration("5x")); // 250 undefined
@@ -40,7 +40,7 @@ export function parseDuration(text: string): number | undefined {
  *
  * @example
  * ```ts
- * import { formatDuration } from "./cli_duration.ts";
+ * import { formatDuration } from "./duration.ts";
  *
  * console.log(formatDuration(850), formatDuration(12_345), formatDuration(245_000)); // 850ms 12.3s 4m05s
  * ```

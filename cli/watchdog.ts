@@ -17,7 +17,7 @@
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
-import { killArgument, type Target } from "./cli_group.ts";
+import { killArgument, type Target } from "./group.ts";
 
 /**
  * The watchdog, in POSIX sh. $1: the grace in seconds (shown by ps); $2:
@@ -71,7 +71,7 @@ exit 0
  *
  * @example
  * ```ts
- * import { startWatchdog } from "./cli_watchdog.ts";
+ * import { startWatchdog } from "./watchdog.ts";
  *
  * const watchdog = startWatchdog(10_000);
  * watchdog.arm({ pid: 4242, group: true });
@@ -103,7 +103,7 @@ function seconds(ms: number): string {
  *
  * @example
  * ```ts
- * import { startWatchdog } from "./cli_watchdog.ts";
+ * import { startWatchdog } from "./watchdog.ts";
  *
  * const watchdog = startWatchdog(5_000);
  * await watchdog.disarm();

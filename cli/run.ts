@@ -11,17 +11,17 @@
  */
 
 import process from "node:process";
-import { type LockClient, LockNotOwnedError, RedisLock, RedisSpinLock } from "../mod.ts";
-import { superviseChild, type Supervision } from "./cli_child.ts";
-import { formatDuration } from "./cli_duration.ts";
-import { parseRunArgs, type RunOptions } from "./cli_run_options.ts";
-import { EXIT_CODES, messageOf, printError, signalExitCode } from "./cli_exit.ts";
-import { RUN_HELP } from "./cli_help.ts";
-import { LeaseKeeper } from "./cli_lease.ts";
-import { startProgress } from "./cli_progress.ts";
-import { type CliClient, closeRedis, connectRedis } from "./cli_redis.ts";
-import { listenToLock, type LockListener } from "./cli_revoke.ts";
-import { type SignalTrap, trapSignals } from "./cli_signals.ts";
+import { type LockClient, LockNotOwnedError, RedisLock, RedisSpinLock } from "@x/redis-lock";
+import { superviseChild, type Supervision } from "./child.ts";
+import { formatDuration } from "./duration.ts";
+import { parseRunArgs, type RunOptions } from "./run_options.ts";
+import { EXIT_CODES, messageOf, printError, signalExitCode } from "./exit.ts";
+import { RUN_HELP } from "./help.ts";
+import { LeaseKeeper } from "./lease.ts";
+import { startProgress } from "./progress.ts";
+import { type CliClient, closeRedis, connectRedis } from "./redis.ts";
+import { listenToLock, type LockListener } from "./revoke.ts";
+import { type SignalTrap, trapSignals } from "./signals.ts";
 
 /** The lock a `run` holds. */
 type HeldLock = RedisLock | RedisSpinLock;
@@ -45,7 +45,7 @@ const FENCING_VARIABLE = "REDIS_LOCK_FENCING_TOKEN";
  * @example
  * ```ts
  * import process from "node:process";
- * import { runCli } from "./cli_run.ts";
+ * import { runCli } from "./run.ts";
  *
  * process.exitCode = await runCli(["--wait", "10s", "job", "--", "make"], process.env);
  * ```

@@ -7,8 +7,8 @@
  */
 
 import { createClient } from "redis";
-import { messageOf } from "./cli_exit.ts";
-import { UsageError } from "./cli_args.ts";
+import { messageOf } from "./exit.ts";
+import { UsageError } from "./args.ts";
 
 /** The server used when neither `--url` nor `REDIS_URL` names one. */
 export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
@@ -23,7 +23,7 @@ export type MessageListener = (message: string, channel: string) => void;
  *
  * @example
  * ```ts
- * import type { CliClient } from "./cli_redis.ts";
+ * import type { CliClient } from "./redis.ts";
  * import { createClient } from "npm:redis@^6";
  *
  * const client: CliClient = createClient();
@@ -64,7 +64,7 @@ export interface CliClient {
  *
  * @example
  * ```ts
- * import { redisUrl } from "./cli_redis.ts";
+ * import { redisUrl } from "./redis.ts";
  *
  * console.log(redisUrl("status", undefined, { REDIS_URL: "redis://cache:6379" })); // redis://cache:6379
  * ```
@@ -104,7 +104,7 @@ function shown(url: string): string {
  *
  * @example
  * ```ts
- * import { closeRedis, connectRedis } from "./cli_redis.ts";
+ * import { closeRedis, connectRedis } from "./redis.ts";
  *
  * const client = await connectRedis("redis://127.0.0.1:6379");
  * console.log(await client.sendCommand(["PING"]));
@@ -153,7 +153,7 @@ export async function connectRedis(url: string, signal?: AbortSignal): Promise<C
  *
  * @example
  * ```ts
- * import { closeRedis, connectRedis } from "./cli_redis.ts";
+ * import { closeRedis, connectRedis } from "./redis.ts";
  *
  * await closeRedis(await connectRedis("redis://127.0.0.1:6379"));
  * ```

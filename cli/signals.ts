@@ -37,7 +37,7 @@ const PASSIVE = new Set(["SIGWINCH"]);
  *
  * @example
  * ```ts
- * import { type SignalTrap, trapSignals } from "./cli_signals.ts";
+ * import { type SignalTrap, trapSignals } from "./signals.ts";
  *
  * const trap: SignalTrap = trapSignals();
  * trap.dispose();
@@ -67,7 +67,7 @@ export interface SignalTrap {
  *
  * @example Cancel a wait on Ctrl-C
  * ```ts
- * import { trapSignals } from "./cli_signals.ts";
+ * import { trapSignals } from "./signals.ts";
  *
  * const trap = trapSignals();
  * try {

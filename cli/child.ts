@@ -19,15 +19,15 @@
  */
 
 import process from "node:process";
-import { EXIT_CODES, messageOf, printError, signalExitCode } from "./cli_exit.ts";
-import { formatDuration } from "./cli_duration.ts";
-import { isRunning, sendSignal, type Target } from "./cli_group.ts";
-import { TERMINAL_SIGNALS } from "./cli_signals.ts";
-import { findProgram, type Gated, gone, spawnGated } from "./cli_spawn.ts";
-import type { ChildOptions, ChildOutcome, Supervision } from "./cli_supervision.ts";
-import { startWatchdog, type Watchdog } from "./cli_watchdog.ts";
+import { EXIT_CODES, messageOf, printError, signalExitCode } from "./exit.ts";
+import { formatDuration } from "./duration.ts";
+import { isRunning, sendSignal, type Target } from "./group.ts";
+import { TERMINAL_SIGNALS } from "./signals.ts";
+import { findProgram, type Gated, gone, spawnGated } from "./spawn.ts";
+import type { ChildOptions, ChildOutcome, Supervision } from "./supervision.ts";
+import { startWatchdog, type Watchdog } from "./watchdog.ts";
 
-export type { ChildOptions, ChildOutcome, Supervision } from "./cli_supervision.ts";
+export type { ChildOptions, ChildOutcome, Supervision } from "./supervision.ts";
 
 /**
  * Runs the command under a watchdog, and supervises it to its end.
@@ -38,8 +38,8 @@ export type { ChildOptions, ChildOutcome, Supervision } from "./cli_supervision.
  * @example
  * ```ts
  * import process from "node:process";
- * import { superviseChild } from "./cli_child.ts";
- * import { trapSignals } from "./cli_signals.ts";
+ * import { superviseChild } from "./child.ts";
+ * import { trapSignals } from "./signals.ts";
  *
  * const signals = trapSignals();
  * const { outcome } = superviseChild({

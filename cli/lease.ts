@@ -12,9 +12,9 @@
  * @module
  */
 
-import { LockNotOwnedError, type RedisLock, type RedisSpinLock } from "../mod.ts";
-import { MIN_RENEW_MS, renewalPeriod, safetyMargin } from "./cli_bounds.ts";
-import { formatDuration } from "./cli_duration.ts";
+import { LockNotOwnedError, type RedisLock, type RedisSpinLock } from "@x/redis-lock";
+import { MIN_RENEW_MS, renewalPeriod, safetyMargin } from "./bounds.ts";
+import { formatDuration } from "./duration.ts";
 
 /** The lock a `run` holds. */
 type HeldLock = RedisLock | RedisSpinLock;
@@ -24,7 +24,7 @@ type HeldLock = RedisLock | RedisSpinLock;
  *
  * @example
  * ```ts
- * import type { LeaseEvents } from "./cli_lease.ts";
+ * import type { LeaseEvents } from "./lease.ts";
  *
  * const events: LeaseEvents = {
  *   stop: (reason) => console.log("SIGTERM now:", reason),
@@ -48,8 +48,8 @@ export interface LeaseEvents {
  *
  * @example
  * ```ts
- * import { LeaseKeeper } from "./cli_lease.ts";
- * import { RedisLock } from "../mod.ts";
+ * import { LeaseKeeper } from "./lease.ts";
+ * import { RedisLock } from "@x/redis-lock";
  * import { createClient } from "npm:redis@^6";
  *
  * const client = await createClient().connect();

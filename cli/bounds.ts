@@ -24,7 +24,7 @@ export const MIN_TTL_MS = 1_000;
  *
  * @example
  * ```ts
- * import { safetyMargin } from "./cli_bounds.ts";
+ * import { safetyMargin } from "./bounds.ts";
  *
  * console.log(safetyMargin(1_000), safetyMargin(3_000), safetyMargin(30_000)); // 100 300 1000
  * ```
@@ -43,7 +43,7 @@ export function safetyMargin(ttl: number): number {
  *
  * @example
  * ```ts
- * import { maxKillAfter } from "./cli_bounds.ts";
+ * import { maxKillAfter } from "./bounds.ts";
  *
  * console.log(maxKillAfter(30_000)); // 28850
  * ```
@@ -61,7 +61,7 @@ export function maxKillAfter(ttl: number): number {
  *
  * @example
  * ```ts
- * import { defaultKillAfter } from "./cli_bounds.ts";
+ * import { defaultKillAfter } from "./bounds.ts";
  *
  * console.log(defaultKillAfter(30_000), defaultKillAfter(3_000)); // 10000 1350
  * ```
@@ -81,7 +81,7 @@ export function defaultKillAfter(ttl: number): number {
  *
  * @example
  * ```ts
- * import { renewalPeriod } from "./cli_bounds.ts";
+ * import { renewalPeriod } from "./bounds.ts";
  *
  * console.log(renewalPeriod(30_000, 10_000)); // 6333
  * ```

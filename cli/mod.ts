@@ -32,9 +32,9 @@
  * @module
  */
 
-import "./cli_guard.ts"; // first of all: SIGUSR1 must never open a debugger
+import "./guard.ts"; // first of all: SIGUSR1 must never open a debugger
 import process from "node:process";
-import { main } from "./cli_main.ts";
+import { main } from "./main.ts";
 
 const code = await main(process.argv.slice(2));
 process.exitCode = code;

@@ -8,9 +8,9 @@
  */
 
 import process from "node:process";
-import { formatDuration } from "./cli_duration.ts";
-import type { CommandClient } from "./cli_keys.ts";
-import { type LockStatus, readStatus } from "./cli_scripts.ts";
+import { formatDuration } from "./duration.ts";
+import type { CommandClient } from "./keys.ts";
+import { type LockStatus, readStatus } from "./scripts.ts";
 
 const DRAW_EVERY_MS = 200;
 const READ_EVERY_MS = 1_000;
@@ -22,7 +22,7 @@ const CLEAR_LINE = "\r\x1b[2K";
  * @example
  * ```ts
  * import process from "node:process";
- * import type { ProgressStream } from "./cli_progress.ts";
+ * import type { ProgressStream } from "./progress.ts";
  *
  * const stream: ProgressStream = process.stderr;
  * ```
@@ -39,7 +39,7 @@ export interface ProgressStream {
  *
  * @example
  * ```ts
- * import type { Progress } from "./cli_progress.ts";
+ * import type { Progress } from "./progress.ts";
  *
  * declare const progress: Progress;
  * progress.stop();
@@ -60,7 +60,7 @@ export interface Progress {
  *
  * @example
  * ```ts
- * import { startProgress } from "./cli_progress.ts";
+ * import { startProgress } from "./progress.ts";
  * import { createClient } from "npm:redis@^6";
  *
  * const client = await createClient().connect();

@@ -16,7 +16,7 @@ import process from "node:process";
  *
  * @example
  * ```ts
- * import type { Target } from "./cli_group.ts";
+ * import type { Target } from "./group.ts";
  *
  * const group: Target = { pid: 4242, group: true };
  * ```
@@ -36,7 +36,7 @@ export interface Target {
  *
  * @example
  * ```ts
- * import { killArgument } from "./cli_group.ts";
+ * import { killArgument } from "./group.ts";
  *
  * console.log(killArgument({ pid: 4242, group: true })); // -4242
  * ```
@@ -54,7 +54,7 @@ export function killArgument(target: Target): number {
  *
  * @example
  * ```ts
- * import { sendSignal } from "./cli_group.ts";
+ * import { sendSignal } from "./group.ts";
  *
  * sendSignal({ pid: 4242, group: true }, "SIGTERM");
  * ```
@@ -80,7 +80,7 @@ export function sendSignal(target: Target, signal: string): boolean {
  *
  * @example
  * ```ts
- * import { isRunning } from "./cli_group.ts";
+ * import { isRunning } from "./group.ts";
  *
  * console.log(isRunning({ pid: 4242, group: true }));
  * ```
@@ -106,7 +106,7 @@ export function isRunning(target: Target): boolean {
  *
  * @example
  * ```ts
- * import { liveProcesses } from "./cli_group.ts";
+ * import { liveProcesses } from "./group.ts";
  *
  * console.log(liveProcesses({ pid: 4242, group: true }));
  * ```
@@ -172,7 +172,7 @@ function hasProc(): boolean {
  *
  * @example
  * ```ts
- * import { waitGone } from "./cli_group.ts";
+ * import { waitGone } from "./group.ts";
  *
  * if (!(await waitGone({ pid: 4242, group: true }, 1_000))) console.log("still running");
  * ```

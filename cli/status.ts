@@ -7,11 +7,11 @@
  */
 
 import process from "node:process";
-import { type FlagSpec, parseArgs, UsageError } from "./cli_args.ts";
-import { formatDuration } from "./cli_duration.ts";
-import { STATUS_HELP } from "./cli_help.ts";
-import { closeRedis, connectRedis, redisUrl } from "./cli_redis.ts";
-import { type LockStatus, readStatus } from "./cli_scripts.ts";
+import { type FlagSpec, parseArgs, UsageError } from "./args.ts";
+import { formatDuration } from "./duration.ts";
+import { STATUS_HELP } from "./help.ts";
+import { closeRedis, connectRedis, redisUrl } from "./redis.ts";
+import { type LockStatus, readStatus } from "./scripts.ts";
 
 const FLAGS: readonly FlagSpec[] = [
   { name: "url", kind: "string" },
@@ -26,7 +26,7 @@ const FLAGS: readonly FlagSpec[] = [
  *
  * @example
  * ```ts
- * import { formatStatus } from "./cli_status.ts";
+ * import { formatStatus } from "./status.ts";
  *
  * console.log(formatStatus({
  *   name: "job",
@@ -69,7 +69,7 @@ export function formatStatus(status: LockStatus): string {
  * @example
  * ```ts
  * import process from "node:process";
- * import { statusCli } from "./cli_status.ts";
+ * import { statusCli } from "./status.ts";
  *
  * process.exitCode = await statusCli(["--json", "deploy"], process.env);
  * ```

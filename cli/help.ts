@@ -12,7 +12,7 @@ const REDIS = `Redis:
  *
  * @example
  * ```ts
- * import { MAIN_HELP } from "./cli_help.ts";
+ * import { MAIN_HELP } from "./help.ts";
  *
  * console.log(MAIN_HELP);
  * ```
@@ -43,7 +43,7 @@ Examples:
  *
  * @example
  * ```ts
- * import { RUN_HELP } from "./cli_help.ts";
+ * import { RUN_HELP } from "./help.ts";
  *
  * console.log(RUN_HELP);
  * ```
@@ -113,7 +113,7 @@ Examples:
  *
  * @example
  * ```ts
- * import { STATUS_HELP } from "./cli_help.ts";
+ * import { STATUS_HELP } from "./help.ts";
  *
  * console.log(STATUS_HELP);
  * ```
@@ -140,7 +140,7 @@ Examples:
  *
  * @example
  * ```ts
- * import { RELEASE_HELP } from "./cli_help.ts";
+ * import { RELEASE_HELP } from "./help.ts";
  *
  * console.log(RELEASE_HELP);
  * ```

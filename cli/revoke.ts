@@ -14,8 +14,8 @@
  * @module
  */
 
-import { type CliClient, closeRedis, type MessageListener } from "./cli_redis.ts";
-import { cliKeys } from "./cli_keys.ts";
+import { type CliClient, closeRedis, type MessageListener } from "./redis.ts";
+import { cliKeys } from "./keys.ts";
 
 /** How long subscribing (a new connection, then SUBSCRIBE) may take. */
 export const SUBSCRIBE_TIMEOUT_MS = 5_000;
@@ -34,7 +34,7 @@ export const RELEASE_SLACK_MS = 7_000;
  *
  * @example
  * ```ts
- * import type { LockEvents } from "./cli_revoke.ts";
+ * import type { LockEvents } from "./revoke.ts";
  *
  * const events: LockEvents = {
  *   revoke: (acknowledge) => void acknowledge(10_000),
@@ -54,7 +54,7 @@ export interface LockEvents {
  *
  * @example
  * ```ts
- * import type { LockListener } from "./cli_revoke.ts";
+ * import type { LockListener } from "./revoke.ts";
  *
  * declare const listener: LockListener;
  * await listener.close();
@@ -78,8 +78,8 @@ export interface LockListener {
  *
  * @example
  * ```ts
- * import { connectRedis } from "./cli_redis.ts";
- * import { listenToLock } from "./cli_revoke.ts";
+ * import { connectRedis } from "./redis.ts";
+ * import { listenToLock } from "./revoke.ts";
  *
  * const client = await connectRedis("redis://127.0.0.1:6379");
  * const listener = await listenToLock(client, "job", {
@@ -128,7 +128,7 @@ export async function listenToLock(
  *
  * @example
  * ```ts
- * import type { RevokeAnswer } from "./cli_revoke.ts";
+ * import type { RevokeAnswer } from "./revoke.ts";
  *
  * const answer: RevokeAnswer = { listeners: 1, stoppingWithin: 10_000 };
  * ```
@@ -152,8 +152,8 @@ export interface RevokeAnswer {
  *
  * @example
  * ```ts
- * import { connectRedis } from "./cli_redis.ts";
- * import { requestRevoke } from "./cli_revoke.ts";
+ * import { connectRedis } from "./redis.ts";
+ * import { requestRevoke } from "./revoke.ts";
  *
  * const client = await connectRedis("redis://127.0.0.1:6379");
  * console.log(await requestRevoke(client, "job"));

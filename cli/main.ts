@@ -6,12 +6,12 @@
  */
 
 import process from "node:process";
-import { UsageError } from "./cli_args.ts";
-import { EXIT_CODES, messageOf, printError } from "./cli_exit.ts";
-import { MAIN_HELP, RELEASE_HELP, RUN_HELP, STATUS_HELP } from "./cli_help.ts";
-import { releaseCli } from "./cli_release.ts";
-import { runCli } from "./cli_run.ts";
-import { statusCli } from "./cli_status.ts";
+import { UsageError } from "./args.ts";
+import { EXIT_CODES, messageOf, printError } from "./exit.ts";
+import { MAIN_HELP, RELEASE_HELP, RUN_HELP, STATUS_HELP } from "./help.ts";
+import { releaseCli } from "./release.ts";
+import { runCli } from "./run.ts";
+import { statusCli } from "./status.ts";
 
 type Subcommand = (
   args: readonly string[],
@@ -36,7 +36,7 @@ const SUBCOMMANDS: Readonly<Record<string, { run: Subcommand; help: string }>> =
  *
  * @example Show a lock's state from a script
  * ```ts
- * import { main } from "./cli_main.ts";
+ * import { main } from "./main.ts";
  *
  * const code = await main(["status", "--json", "deploy"]);
  * console.log("exit code", code);

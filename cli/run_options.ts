@@ -4,11 +4,11 @@
  * @module
  */
 
-import { type FlagSpec, parseArgs, UsageError } from "./cli_args.ts";
-import { formatDuration } from "./cli_duration.ts";
-import { EXIT_CODES } from "./cli_exit.ts";
-import { defaultKillAfter, maxKillAfter, MIN_TTL_MS, safetyMargin } from "./cli_bounds.ts";
-import { redisUrl } from "./cli_redis.ts";
+import { type FlagSpec, parseArgs, UsageError } from "./args.ts";
+import { formatDuration } from "./duration.ts";
+import { EXIT_CODES } from "./exit.ts";
+import { defaultKillAfter, maxKillAfter, MIN_TTL_MS, safetyMargin } from "./bounds.ts";
+import { redisUrl } from "./redis.ts";
 
 const MAX_MS = 2_147_483_647; // the longest timer and lease: 2^31 - 1 ms
 
@@ -30,7 +30,7 @@ const FLAGS: readonly FlagSpec[] = [
  *
  * @example
  * ```ts
- * import type { RunOptions } from "./cli_run_options.ts";
+ * import type { RunOptions } from "./run_options.ts";
  *
  * const options: RunOptions = {
  *   url: "redis://127.0.0.1:6379",
@@ -89,7 +89,7 @@ export interface RunOptions {
  *
  * @example
  * ```ts
- * import { parseRunArgs } from "./cli_run_options.ts";
+ * import { parseRunArgs } from "./run_options.ts";
  *
  * const options = parseRunArgs(["--wait", "0", "report", "--", "./report.sh"], {});
  * console.log(options?.wait, options?.command); // 0 ["./report.sh"]

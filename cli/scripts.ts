@@ -7,7 +7,7 @@
  * @module
  */
 
-import { cliKeys, type CommandClient, evalScript, toInt, toText } from "./cli_keys.ts";
+import { cliKeys, type CommandClient, evalScript, toInt, toText } from "./keys.ts";
 
 /**
  * A lock's state in one read. KEYS: lock key, fencing counter. ARGV: channel.
@@ -55,7 +55,7 @@ return pttl`;
  *
  * @example
  * ```ts
- * import type { LockStatus } from "./cli_scripts.ts";
+ * import type { LockStatus } from "./scripts.ts";
  *
  * const status: LockStatus = {
  *   name: "job",
@@ -101,7 +101,7 @@ export interface LockStatus {
  *
  * @example
  * ```ts
- * import { readStatus } from "./cli_scripts.ts";
+ * import { readStatus } from "./scripts.ts";
  * import { createClient } from "npm:redis@^6";
  *
  * const client = await createClient().connect();
@@ -135,7 +135,7 @@ export async function readStatus(client: CommandClient, name: string): Promise<L
  *
  * @example
  * ```ts
- * import type { Holder } from "./cli_scripts.ts";
+ * import type { Holder } from "./scripts.ts";
  *
  * const holder: Holder = { type: "string", value: "f3a1...", remaining: 24_000 };
  * ```
@@ -158,7 +158,7 @@ export interface Holder {
  *
  * @example
  * ```ts
- * import { readHolder } from "./cli_scripts.ts";
+ * import { readHolder } from "./scripts.ts";
  * import { createClient } from "npm:redis@^6";
  *
  * const client = await createClient().connect();
@@ -197,7 +197,7 @@ export async function readHolder(
  *
  * @example
  * ```ts
- * import { forceRelease, readHolder } from "./cli_scripts.ts";
+ * import { forceRelease, readHolder } from "./scripts.ts";
  * import { createClient } from "npm:redis@^6";
  *
  * const client = await createClient().connect();

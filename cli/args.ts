@@ -6,7 +6,7 @@
  * @module
  */
 
-import { parseDuration } from "./cli_duration.ts";
+import { parseDuration } from "./duration.ts";
 
 /**
  * A mistake on the command line: an unknown flag, a bad value, a missing
@@ -14,7 +14,7 @@ import { parseDuration } from "./cli_duration.ts";
  *
  * @example
  * ```ts
- * import { UsageError } from "./cli_args.ts";
+ * import { UsageError } from "./args.ts";
  *
  * const err = new UsageError("status", "missing the lock name");
  * console.log(err.command, err.message);
@@ -42,7 +42,7 @@ export class UsageError extends Error {
  *
  * @example
  * ```ts
- * import type { FlagKind } from "./cli_args.ts";
+ * import type { FlagKind } from "./args.ts";
  *
  * const kind: FlagKind = "duration";
  * ```
@@ -54,7 +54,7 @@ export type FlagKind = "boolean" | "string" | "duration" | "exitCode";
  *
  * @example
  * ```ts
- * import type { FlagSpec } from "./cli_args.ts";
+ * import type { FlagSpec } from "./args.ts";
  *
  * const wait: FlagSpec = { name: "wait", short: "w", kind: "duration" };
  * ```
@@ -73,7 +73,7 @@ export interface FlagSpec {
  *
  * @example
  * ```ts
- * import type { ParsedArgs } from "./cli_args.ts";
+ * import type { ParsedArgs } from "./args.ts";
  *
  * const parsed: ParsedArgs = { flags: { json: true }, positionals: ["job"], rest: [] };
  * ```
@@ -101,7 +101,7 @@ export interface ParsedArgs {
  *
  * @example Parsing `redis-lock run` arguments
  * ```ts
- * import { parseArgs } from "./cli_args.ts";
+ * import { parseArgs } from "./args.ts";
  *
  * const specs = [{ name: "wait", short: "w", kind: "duration" }] as const;
  * const parsed = parseArgs("run", ["-w", "5s", "job", "--", "make"], specs, 1);

@@ -12,7 +12,7 @@
  *
  * @example
  * ```ts
- * import type { CommandClient } from "./cli_keys.ts";
+ * import type { CommandClient } from "./keys.ts";
  * import { createClient } from "npm:redis@^6";
  *
  * const client: CommandClient = createClient();
@@ -30,7 +30,7 @@ export interface CommandClient {
  *
  * @example
  * ```ts
- * import type { CliKeys } from "./cli_keys.ts";
+ * import type { CliKeys } from "./keys.ts";
  *
  * const keys: CliKeys = {
  *   key: "lock:{job}",
@@ -63,7 +63,7 @@ export interface CliKeys {
  *
  * @example
  * ```ts
- * import { cliKeys } from "./cli_keys.ts";
+ * import { cliKeys } from "./keys.ts";
  *
  * console.log(cliKeys("a{b}").key); // lock:{a%7Bb%7D}
  * ```
@@ -91,7 +91,7 @@ export function cliKeys(name: string): CliKeys {
  *
  * @example
  * ```ts
- * import { evalScript } from "./cli_keys.ts";
+ * import { evalScript } from "./keys.ts";
  * import { createClient } from "npm:redis@^6";
  *
  * const client = await createClient().connect();
@@ -117,7 +117,7 @@ export async function evalScript(
  *
  * @example
  * ```ts
- * import { toInt } from "./cli_keys.ts";
+ * import { toInt } from "./keys.ts";
  *
  * console.log(toInt("42")); // 42
  * ```
@@ -136,7 +136,7 @@ export function toInt(reply: unknown): number {
  *
  * @example
  * ```ts
- * import { toText } from "./cli_keys.ts";
+ * import { toText } from "./keys.ts";
  *
  * console.log(toText("OK")); // OK
  * ```

@@ -17,9 +17,9 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import type { Writable } from "node:stream";
-import { EXIT_CODES, printError } from "./cli_exit.ts";
-import { formatDuration } from "./cli_duration.ts";
-import { isRunning, type Target } from "./cli_group.ts";
+import { EXIT_CODES, printError } from "./exit.ts";
+import { formatDuration } from "./duration.ts";
+import { isRunning, type Target } from "./group.ts";
 
 /** The gate: waits for "go" on fd 3, closes it, and becomes the command. */
 const GATE = `IFS= read -r go <&3; exec 3<&-; [ "$go" = go ] || exit 0; exec "$@"`;
@@ -32,7 +32,7 @@ export const AFTER_KILL_MS = 2_000;
  *
  * @example
  * ```ts
- * import type { Gated } from "./cli_spawn.ts";
+ * import type { Gated } from "./spawn.ts";
  *
  * declare const gated: Gated;
  * gated.open(true);
@@ -56,7 +56,7 @@ export interface Gated {
  *
  * @example
  * ```ts
- * import { spawnGated } from "./cli_spawn.ts";
+ * import { spawnGated } from "./spawn.ts";
  *
  * const gated = spawnGated(["echo", "hi"], { PATH: "/usr/bin:/bin" }, true);
  * gated.open(true);
@@ -91,7 +91,7 @@ export function spawnGated(
  *
  * @example
  * ```ts
- * import { gone } from "./cli_spawn.ts";
+ * import { gone } from "./spawn.ts";
  *
  * await gone({ pid: 4242, group: true }, () => undefined);
  * ```
@@ -121,7 +121,7 @@ export async function gone(target: Target, killedAt: () => number | undefined): 
  *
  * @example
  * ```ts
- * import { findProgram } from "./cli_spawn.ts";
+ * import { findProgram } from "./spawn.ts";
  *
  * console.log(findProgram("no-such-program", "/usr/bin")); // { code: 127, message: "not found" }
  * ```

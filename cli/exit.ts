@@ -14,7 +14,7 @@ import process from "node:process";
  *
  * @example
  * ```ts
- * import { EXIT_CODES } from "./cli_exit.ts";
+ * import { EXIT_CODES } from "./exit.ts";
  *
  * if (EXIT_CODES.conflict === 75) console.log("busy: try again later");
  * ```
@@ -50,7 +50,7 @@ export const EXIT_CODES: {
  *
  * @example
  * ```ts
- * import { signalExitCode } from "./cli_exit.ts";
+ * import { signalExitCode } from "./exit.ts";
  *
  * console.log(signalExitCode("SIGINT"), signalExitCode("SIGTERM")); // 130 143
  * ```
@@ -67,7 +67,7 @@ export function signalExitCode(signal: string): number {
  *
  * @example
  * ```ts
- * import { printError } from "./cli_exit.ts";
+ * import { printError } from "./exit.ts";
  *
  * printError('lock "job" is held by another holder; not waiting (--wait 0)');
  * ```
@@ -84,7 +84,7 @@ export function printError(message: string): void {
  *
  * @example
  * ```ts
- * import { messageOf } from "./cli_exit.ts";
+ * import { messageOf } from "./exit.ts";
  *
  * console.log(messageOf(new Error("connect ECONNREFUSED"))); // connect ECONNREFUSED
  * ```

@@ -2,7 +2,7 @@
  * `redis-lock release --force`: an operator's way out of a stuck lock.
  * Without `--force` it refuses. With it, it first asks the holder, if that
  * is a `redis-lock run`, to stop its command and let go (see
- * `cli_revoke.ts`), so that no waiter starts beside the old command; a
+ * `revoke.ts`), so that no waiter starts beside the old command; a
  * holder that does not answer (another program, or one cut off from Redis)
  * has its key deleted at once, which wakes the waiters.
  *
@@ -10,12 +10,12 @@
  */
 
 import process from "node:process";
-import { type FlagSpec, parseArgs, UsageError } from "./cli_args.ts";
-import { formatDuration } from "./cli_duration.ts";
-import { RELEASE_HELP } from "./cli_help.ts";
-import { type CliClient, closeRedis, connectRedis, redisUrl } from "./cli_redis.ts";
-import { RELEASE_SLACK_MS, requestRevoke } from "./cli_revoke.ts";
-import { forceRelease, readHolder } from "./cli_scripts.ts";
+import { type FlagSpec, parseArgs, UsageError } from "./args.ts";
+import { formatDuration } from "./duration.ts";
+import { RELEASE_HELP } from "./help.ts";
+import { type CliClient, closeRedis, connectRedis, redisUrl } from "./redis.ts";
+import { RELEASE_SLACK_MS, requestRevoke } from "./revoke.ts";
+import { forceRelease, readHolder } from "./scripts.ts";
 
 /** How often `release --force` looks whether the holder has let go. */
 const POLL_MS = 25;
@@ -38,7 +38,7 @@ const FLAGS: readonly FlagSpec[] = [
  * @example
  * ```ts
  * import process from "node:process";
- * import { releaseCli } from "./cli_release.ts";
+ * import { releaseCli } from "./release.ts";
  *
  * process.exitCode = await releaseCli(["--force", "deploy"], process.env);
  * ```

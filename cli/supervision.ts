@@ -1,19 +1,19 @@
 /**
- * What `superviseChild()` (in `cli_child.ts`) takes and gives: how to run
+ * What `superviseChild()` (in `child.ts`) takes and gives: how to run
  * the command, how it ended, and the handle to stop it.
  *
  * @module
  */
 
-import type { SignalTrap } from "./cli_signals.ts";
+import type { SignalTrap } from "./signals.ts";
 
 /**
  * How to run the command; see `superviseChild()`.
  *
  * @example
  * ```ts
- * import type { ChildOptions } from "./cli_supervision.ts";
- * import { trapSignals } from "./cli_signals.ts";
+ * import type { ChildOptions } from "./supervision.ts";
+ * import { trapSignals } from "./signals.ts";
  *
  * const options: ChildOptions = {
  *   command: ["make", "deploy"],
@@ -55,7 +55,7 @@ export interface ChildOptions {
  *
  * @example
  * ```ts
- * import type { ChildOutcome } from "./cli_supervision.ts";
+ * import type { ChildOutcome } from "./supervision.ts";
  *
  * const outcome: ChildOutcome = { code: 0, started: true, killedStopped: false };
  * ```
@@ -77,7 +77,7 @@ export interface ChildOutcome {
  *
  * @example
  * ```ts
- * import type { Supervision } from "./cli_supervision.ts";
+ * import type { Supervision } from "./supervision.ts";
  *
  * declare const supervision: Supervision;
  * supervision.stop();
