@@ -1,8 +1,9 @@
 /**
  * Distributed mutual exclusion on Redis, for Deno, Bun and Node. Waiters of a
- * {@linkcode RedisLock} do not poll: they sleep on Redis Pub/Sub and the
- * holder's release wakes them; every wait is still bounded by the holder's
- * lease and the caller's deadline.
+ * {@linkcode RedisLock} do not poll: they queue in Redis and sleep on
+ * Pub/Sub, and the holder's release hands the lock to the oldest of them;
+ * every wait is still bounded by the holder's lease and the caller's
+ * deadline.
  *
  * @example Guard a job across processes and machines
  * ```ts
@@ -20,15 +21,13 @@
  * @module
  */
 
-export { BaseLock } from "./lib/lock/_lock_core.ts";
-export { RECHECK_INTERVAL_MS, RedisLock } from "./lib/lock/redis_lock.ts";
-export { RedisSpinLock, type SpinAcquireOptions } from "./lib/lock/spin_lock.ts";
-export type {
-  AcquireOptions,
-  AttemptResult,
-  LockOptions,
-  WaitRequest,
-} from "./lib/lock/options.ts";
+// Loads every client adapter: each registers how to recognise its client, so
+// the locks accept any of them (the lock core itself imports none).
+import "./lib/clients/lock_client.ts";
+
+export { RedisLock } from "./lib/lock/redis_lock.ts";
+export { RedisSpinLock } from "./lib/lock/spin_lock.ts";
+export type { AcquireOptions, LockOptions, SpinAcquireOptions } from "./lib/lock/options.ts";
 export {
   LockError,
   LockLostError,
@@ -37,4 +36,13 @@ export {
   LockUnavailableError,
 } from "./lib/lock/errors.ts";
 export type { RedisDriver, RedisSubscriber, SubscriberEvents } from "./lib/redis/driver.ts";
-export type { LockClient } from "./lib/clients/_detect.ts";
+export type { LockClient } from "./lib/clients/lock_client.ts";
+// The client shapes `LockClient` names, so that its documentation is complete.
+export type { NodeRedisClient, NodeRedisListener } from "./lib/clients/node_redis.ts";
+export type {
+  NodeRedisCluster,
+  NodeRedisClusterListener,
+} from "./lib/clients/node_redis_cluster.ts";
+export type { IoRedisClient, IoRedisListener } from "./lib/clients/ioredis.ts";
+export type { IoRedisCluster, IoRedisClusterListener } from "./lib/clients/ioredis_cluster.ts";
+export type { BunRedisClient, BunRedisListener } from "./lib/clients/bun_redis.ts";

@@ -20,7 +20,10 @@ import {
   type LockHandle,
   NodeRedisAdapter,
 } from "redlock-universal";
-import { type BaseLock, type LockClient, RedisLock, RedisSpinLock } from "../mod.ts";
+import { type LockClient, RedisLock, RedisSpinLock } from "../mod.ts";
+
+/** Either lock of this package. */
+type AnyLock = RedisLock | RedisSpinLock;
 
 /** Lease of the peers' locks in ms: the same as `RedisLock`'s default ttl. */
 const TTL_MS = 30_000;
@@ -67,8 +70,8 @@ function ours(
   id: string,
   label: string,
   settings: string,
-  make: (client: LockClient, name: string) => BaseLock,
-  acquire: (lock: BaseLock, signal: AbortSignal) => Promise<boolean>,
+  make: (client: LockClient, name: string) => AnyLock,
+  acquire: (lock: AnyLock, signal: AbortSignal) => Promise<boolean>,
 ): LockSpec {
   return {
     id,

@@ -14,7 +14,10 @@
 
 import { spawnSync } from "node:child_process";
 import { createClient } from "redis";
-import { type BaseLock, type LockClient, RedisLock, RedisSpinLock } from "../mod.ts";
+import { type LockClient, RedisLock, RedisSpinLock } from "../mod.ts";
+
+/** Either lock of this package. */
+type AnyLock = RedisLock | RedisSpinLock;
 import { type RedisServer, startRedis } from "../tests/_redis.ts";
 
 const WORKERS = Number(Deno.args[0] ?? 6);
@@ -24,8 +27,8 @@ const SPIN_SLEEP_MS = 10;
 
 interface Mode {
   readonly label: string;
-  create(client: LockClient, name: string): BaseLock;
-  acquire(lock: BaseLock, signal: AbortSignal): Promise<boolean>;
+  create(client: LockClient, name: string): AnyLock;
+  acquire(lock: AnyLock, signal: AbortSignal): Promise<boolean>;
 }
 
 const MODES: Mode[] = [

@@ -61,7 +61,7 @@ export interface Progress {
  * @example
  * ```ts
  * import { startProgress } from "./cli_progress.ts";
- * import { resolveDriver } from "./clients/_detect.ts";
+ * import { resolveDriver } from "./clients/lock_client.ts";
  * import { createClient } from "npm:redis@^6";
  *
  * const client = await createClient().connect();

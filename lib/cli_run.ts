@@ -7,11 +7,11 @@
  */
 
 import process from "node:process";
-import type { BaseLock } from "./lock/_lock_core.ts";
+type BaseLock = RedisLock | RedisSpinLock;
 import type { RedisDriver } from "./redis/driver.ts";
 import { LockNotOwnedError } from "./lock/errors.ts";
 import { RedisLock } from "./lock/redis_lock.ts";
-import { resolveDriver } from "./clients/_detect.ts";
+import { resolveDriver } from "./clients/lock_client.ts";
 import { RedisSpinLock } from "./lock/spin_lock.ts";
 import { superviseChild } from "./cli_child.ts";
 import { formatDuration } from "./cli_duration.ts";

@@ -57,7 +57,7 @@ export interface LockStatus {
  * @example
  * ```ts
  * import { readStatus } from "./cli_scripts.ts";
- * import { resolveDriver } from "./clients/_detect.ts";
+ * import { resolveDriver } from "./clients/lock_client.ts";
  * import { createClient } from "npm:redis@^6";
  *
  * const client = await createClient().connect();
@@ -97,7 +97,7 @@ export async function readStatus(driver: RedisDriver, name: string): Promise<Loc
  * @example
  * ```ts
  * import { forceRelease } from "./cli_scripts.ts";
- * import { resolveDriver } from "./clients/_detect.ts";
+ * import { resolveDriver } from "./clients/lock_client.ts";
  * import { createClient } from "npm:redis@^6";
  *
  * const client = await createClient().connect();

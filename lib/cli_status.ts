@@ -7,7 +7,7 @@
  */
 
 import process from "node:process";
-import { resolveDriver } from "./clients/_detect.ts";
+import { resolveDriver } from "./clients/lock_client.ts";
 import { type FlagSpec, parseArgs, UsageError } from "./cli_args.ts";
 import { formatDuration } from "./cli_duration.ts";
 import { STATUS_HELP } from "./cli_help.ts";

@@ -6,8 +6,11 @@
 
 import { test } from "node:test";
 import type { LockClient, LockOptions, RedisDriver, SpinAcquireOptions } from "../mod.ts";
-import { type BaseLock, RedisLock, RedisSpinLock } from "../mod.ts";
-import { resolveDriver } from "../lib/clients/_detect.ts";
+import { RedisLock, RedisSpinLock } from "../mod.ts";
+
+/** Either lock of this package. */
+type AnyLock = RedisLock | RedisSpinLock;
+import { resolveDriver } from "../lib/clients/lock_client.ts";
 import { lockKeys } from "../lib/redis/_keys.ts";
 import { SubscriberManager } from "../lib/wait/subscriber_manager.ts";
 import { CLIENT_KINDS, type ClientKind, type TestEnv, testEnv, until } from "./_env.ts";
@@ -21,7 +24,7 @@ export interface Mode {
   /** Whether its waiters queue in Redis (fair mode). */
   readonly fair: boolean;
   /** A lock of this mode. */
-  make(client: LockClient, name: string, options?: LockOptions): BaseLock<SpinAcquireOptions>;
+  make(client: LockClient, name: string, options?: LockOptions): AnyLock;
   /** Acquire options the mode needs besides the test's (the spin lock's sleepTime). */
   readonly wait: SpinAcquireOptions;
 }

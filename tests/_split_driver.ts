@@ -5,7 +5,7 @@
  */
 
 import type { LockClient, RedisDriver } from "../mod.ts";
-import { resolveDriver } from "../lib/clients/_detect.ts";
+import { resolveDriver } from "../lib/clients/lock_client.ts";
 import type { ClientKind, TestEnv } from "./_env.ts";
 import { startProxy, type TcpProxy } from "./_proxy.ts";
 

@@ -1,7 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { isTransientError, scriptCommands } from "../lib/clients/_adapter.ts";
-import { LockError } from "../mod.ts";
 
 test("a dropped connection is transient while the client is open, final once it is closed", () => {
   for (
@@ -23,8 +22,8 @@ test("Redis's 'not now' replies are transient, every other error reply is final"
   }
 });
 
-test("lock errors, bugs and non-errors are never retried", () => {
-  for (const err of [new LockError("x", "m"), new TypeError("t"), new RangeError("r"), "text"]) {
+test("bugs and non-errors are never retried", () => {
+  for (const err of [new TypeError("t"), new RangeError("r"), "text"]) {
     assert.equal(isTransientError(err, true), false, String(err));
   }
 });

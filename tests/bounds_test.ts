@@ -9,14 +9,12 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import process from "node:process";
-import {
-  type BaseLock,
-  RECHECK_INTERVAL_MS,
-  type RedisDriver,
-  RedisLock,
-  RedisSpinLock,
-} from "../mod.ts";
-import { resolveDriver } from "../lib/clients/_detect.ts";
+import { type RedisDriver, RedisLock, RedisSpinLock } from "../mod.ts";
+import { RECHECK_INTERVAL_MS } from "../lib/wait/_pubsub_wait.ts";
+
+/** Either lock of this package. */
+type AnyLock = RedisLock | RedisSpinLock;
+import { resolveDriver } from "../lib/clients/lock_client.ts";
 import {
   channels,
   delay,
@@ -61,7 +59,7 @@ function outcome<T>(promise: Promise<T>): Promise<T | unknown> {
 
 // Item 2: release() never waits on the subscriber connection. The three ways
 // a holder lets go:
-const WAYS: Array<{ name: string; use(lock: BaseLock, body: () => Promise<void>): Promise<void> }> =
+const WAYS: Array<{ name: string; use(lock: AnyLock, body: () => Promise<void>): Promise<void> }> =
   [
     {
       name: "release()",
@@ -304,7 +302,7 @@ eachClient(
     const holder = new RedisLock(await env.client(), "job", options);
     await holder.lock();
     const order: string[] = [];
-    const take = (name: string, lock: BaseLock, wait: object) =>
+    const take = (name: string, lock: AnyLock, wait: object) =>
       lock.acquire({ blockingTimeout: 10_000, ...wait }).then(async (ok) => {
         order.push(ok ? name : `${name} timed out`);
         if (ok) await lock.release();

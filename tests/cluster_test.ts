@@ -4,7 +4,7 @@ import { createClient, createCluster } from "redis";
 import { Cluster, Redis } from "ioredis";
 import { type LockClient, type RedisDriver, RedisLock, RedisSpinLock } from "../mod.ts";
 import { CONFIRM_MS } from "../lib/clients/_cluster_pubsub.ts";
-import { resolveDriver } from "../lib/clients/_detect.ts";
+import { resolveDriver } from "../lib/clients/lock_client.ts";
 import { lockKeys } from "../lib/redis/_keys.ts";
 import {
   CLUSTER_KINDS,

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type RedisDriver, RedisLock, RedisSpinLock } from "../mod.ts";
-import { resolveDriver } from "../lib/clients/_detect.ts";
+import { resolveDriver } from "../lib/clients/lock_client.ts";
 import { commandCalls, delay, eachClient, subscribers, type TestEnv } from "./_env.ts";
 import { lockKeys } from "../lib/redis/_keys.ts";
 import { RELEASE } from "../lib/redis/_scripts.ts";

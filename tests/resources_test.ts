@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import v8 from "node:v8";
 import vm from "node:vm";
 import { SubscriberManager } from "../lib/wait/subscriber_manager.ts";
-import { resolveDriver } from "../lib/clients/_detect.ts";
+import { resolveDriver } from "../lib/clients/lock_client.ts";
 import type { LockClient } from "../mod.ts";
 import { channels, CLIENT_KINDS, until, within } from "./_env.ts";
 import { type Mode, MODES, pubsubConnections } from "./_fault_modes.ts";

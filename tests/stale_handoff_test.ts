@@ -20,7 +20,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { type LockClient, type RedisDriver, RedisLock } from "../mod.ts";
-import { resolveDriver } from "../lib/clients/_detect.ts";
+import { resolveDriver } from "../lib/clients/lock_client.ts";
 import { lockKeys } from "../lib/redis/_keys.ts";
 import { SubscriberManager } from "../lib/wait/subscriber_manager.ts";
 import { CLIENT_KINDS, type TestEnv, testEnv, until, within } from "./_env.ts";

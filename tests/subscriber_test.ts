@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { RedisLock } from "../mod.ts";
 import { LINGER_MS, SubscriberManager } from "../lib/wait/subscriber_manager.ts";
-import { resolveDriver } from "../lib/clients/_detect.ts";
+import { resolveDriver } from "../lib/clients/lock_client.ts";
 import { lockKeys } from "../lib/redis/_keys.ts";
 import { channels, delay, eachClient, subscribers, until } from "./_env.ts";
 import { asleep, modeNamed, tracked } from "./_fault_modes.ts";

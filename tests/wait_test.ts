@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { RECHECK_INTERVAL_MS, type RedisDriver, RedisLock } from "../mod.ts";
-import { resolveDriver } from "../lib/clients/_detect.ts";
+import { type RedisDriver, RedisLock } from "../mod.ts";
+import { RECHECK_INTERVAL_MS } from "../lib/wait/_pubsub_wait.ts";
+import { resolveDriver } from "../lib/clients/lock_client.ts";
 import { commandCalls, delay, eachClient, queued, subscribers } from "./_env.ts";
 
 const CHANNEL = "lock:{job}:wake";

@@ -7,8 +7,6 @@
  */
 
 import type { RedisDriver } from "../redis/driver.ts";
-import { LockError } from "../lock/errors.ts";
-import { unrefTimer } from "../util/_runtime.ts";
 
 /** `evalsha` and `eval` over a client's raw command call. */
 export function scriptCommands(
@@ -34,20 +32,18 @@ const REPLY = /^[A-Z][A-Z_]+\b/;
  * (it reconnects). Never for an error reply, a closed client or a bug.
  */
 export function isTransientError(err: unknown, clientOpen: boolean): boolean {
-  if (!(err instanceof Error) || err instanceof LockError) return false;
+  if (!(err instanceof Error)) return false;
   if (err instanceof TypeError || err instanceof RangeError) return false;
   if (RETRY_REPLY.test(err.message)) return true;
   return clientOpen && !REPLY.test(err.message);
 }
 
 /**
- * Settles like `op`, or rejects when it has not within `ms` (a Pub/Sub
- * confirmation, say) with an error "`what` within `ms` ms".
+ * Whether `value` is an object with a function for each of `methods`: the
+ * first half of every adapter's client-shape check.
  */
-export function within(op: Promise<unknown>, ms: number, what = "no reply"): Promise<unknown> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise((_, reject) => {
-    timer = unrefTimer(setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms));
-  });
-  return Promise.race([op, late]).finally(() => clearTimeout(timer));
+export function hasMethods(value: unknown, methods: readonly string[]): value is object {
+  if (typeof value !== "object" || value === null) return false;
+  const record = value as Record<string, unknown>;
+  return methods.every((name) => typeof record[name] === "function");
 }

@@ -19,7 +19,7 @@
 
 import type { RedisSubscriber, SubscriberEvents } from "../redis/driver.ts";
 import { unrefTimer } from "../util/_runtime.ts";
-import { within } from "./_adapter.ts";
+import { within } from "../util/_timers.ts";
 
 /** What a cluster adapter tells the shared subscriber; see the module doc. */
 export interface ClusterPubSubHooks {
@@ -63,7 +63,7 @@ export function clusterSubscriber(
   let running = false;
   let again = false;
 
-  const remove = (channel: string) => within(hooks.unsubscribe(channel), CONFIRM_MS);
+  const remove = (channel: string) => within(hooks.unsubscribe(channel), CONFIRM_MS, "no reply");
   // Undoes a subscription that is no longer wanted (it failed, or was left meanwhile).
   const unlessWanted = async (channel: string) => {
     if (!channels.has(channel) && !ended) await remove(channel);

@@ -18,7 +18,11 @@
  */
 
 import type { RedisDriver, RedisSubscriber, SubscriberEvents } from "../redis/driver.ts";
-import { isTransientError, scriptCommands } from "./_adapter.ts";
+import { hasMethods, isTransientError, scriptCommands } from "./_adapter.ts";
+import { registerClientKind } from "../redis/_drivers.ts";
+
+// The driver types, so that this entry point's documentation is complete on its own.
+export type { RedisDriver, RedisSubscriber, SubscriberEvents } from "../redis/driver.ts";
 
 /**
  * A Bun Pub/Sub listener.
@@ -73,10 +77,8 @@ export interface BunRedisClient {
  * ```
  */
 export function isBunRedisClient(client: unknown): client is BunRedisClient {
-  const c = client as Partial<Record<keyof BunRedisClient, unknown>> | null;
-  return typeof c === "object" && c !== null && typeof c.send === "function" &&
-    typeof c.duplicate === "function" && typeof c.subscribe === "function" &&
-    "onconnect" in c && typeof c.connected === "boolean";
+  return hasMethods(client, ["send", "duplicate", "subscribe"]) && "onconnect" in client &&
+    typeof (client as { connected?: unknown }).connected === "boolean";
 }
 
 /**
@@ -167,3 +169,10 @@ function onClientClose(client: BunRedisClient, listener: () => void): () => void
   listeners.add(listener);
   return () => void listeners.delete(listener);
 }
+
+registerClientKind({
+  name: 'a Bun RedisClient (from "bun")',
+  order: 2,
+  fits: isBunRedisClient,
+  adapt: bunRedisDriver,
+});

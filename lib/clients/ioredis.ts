@@ -7,7 +7,11 @@
  */
 
 import type { RedisDriver, RedisSubscriber, SubscriberEvents } from "../redis/driver.ts";
-import { isTransientError, scriptCommands } from "./_adapter.ts";
+import { hasMethods, isTransientError, scriptCommands } from "./_adapter.ts";
+import { registerClientKind } from "../redis/_drivers.ts";
+
+// The driver types, so that this entry point's documentation is complete on its own.
+export type { RedisDriver, RedisSubscriber, SubscriberEvents } from "../redis/driver.ts";
 
 /**
  * An ioredis event listener.
@@ -69,10 +73,8 @@ export interface IoRedisClient {
  * ```
  */
 export function isIoRedisClient(client: unknown): client is IoRedisClient {
-  const c = client as Partial<Record<keyof IoRedisClient | "evalsha", unknown>> | null;
-  return typeof c === "object" && c !== null && typeof c.call === "function" &&
-    typeof c.duplicate === "function" && typeof c.evalsha === "function" &&
-    typeof c.status === "string";
+  return hasMethods(client, ["call", "duplicate", "evalsha"]) &&
+    typeof (client as { status?: unknown }).status === "string";
 }
 
 /**
@@ -164,3 +166,10 @@ async function openSubscriber(
     close,
   };
 }
+
+registerClientKind({
+  name: "an ioredis client (new Redis() from npm:ioredis)",
+  order: 2,
+  fits: isIoRedisClient,
+  adapt: ioRedisDriver,
+});

@@ -30,7 +30,8 @@
  */
 
 import type { RedisDriver, RedisSubscriber, SubscriberEvents } from "../redis/driver.ts";
-import { isTransientError, scriptCommands } from "./_adapter.ts";
+import { hasMethods, isTransientError, scriptCommands } from "./_adapter.ts";
+import { registerClientKind } from "../redis/_drivers.ts";
 import { clusterSubscriber } from "./_cluster_pubsub.ts";
 
 // The driver types, so that this entry point's documentation is complete on its own.
@@ -97,10 +98,9 @@ export interface IoRedisCluster {
  * ```
  */
 export function isIoRedisCluster(client: unknown): client is IoRedisCluster {
-  const c = client as Partial<Record<keyof IoRedisCluster, unknown>> | null;
-  return typeof c === "object" && c !== null && c.isCluster === true &&
-    typeof c.call === "function" && typeof c.ssubscribe === "function" &&
-    typeof c.options === "object" && c.options !== null;
+  if (!hasMethods(client, ["call", "ssubscribe"])) return false;
+  const c = client as { isCluster?: unknown; options?: unknown };
+  return c.isCluster === true && typeof c.options === "object" && c.options !== null;
 }
 
 /**
@@ -177,3 +177,10 @@ function openSubscriber(
     stop: () => cluster.off(messages, onMessage),
   }, events);
 }
+
+registerClientKind({
+  name: "an ioredis cluster (new Cluster() from npm:ioredis)",
+  order: 1,
+  fits: isIoRedisCluster,
+  adapt: ioRedisClusterDriver,
+});

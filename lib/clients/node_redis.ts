@@ -7,7 +7,11 @@
  */
 
 import type { RedisDriver, RedisSubscriber, SubscriberEvents } from "../redis/driver.ts";
-import { isTransientError, scriptCommands } from "./_adapter.ts";
+import { hasMethods, isTransientError, scriptCommands } from "./_adapter.ts";
+import { registerClientKind } from "../redis/_drivers.ts";
+
+// The driver types, so that this entry point's documentation is complete on its own.
+export type { RedisDriver, RedisSubscriber, SubscriberEvents } from "../redis/driver.ts";
 
 /**
  * A node-redis Pub/Sub listener.
@@ -62,10 +66,8 @@ export interface NodeRedisClient {
  * ```
  */
 export function isNodeRedisClient(client: unknown): client is NodeRedisClient {
-  const c = client as Partial<Record<keyof NodeRedisClient, unknown>> | null;
-  return typeof c === "object" && c !== null && typeof c.sendCommand === "function" &&
-    typeof c.duplicate === "function" && typeof c.subscribe === "function" &&
-    typeof c.isOpen === "boolean";
+  return hasMethods(client, ["sendCommand", "duplicate", "subscribe"]) &&
+    typeof (client as { isOpen?: unknown }).isOpen === "boolean";
 }
 
 /**
@@ -138,3 +140,10 @@ interface Closable {
   disconnect?(): unknown;
   unref?(): void;
 }
+
+registerClientKind({
+  name: "a node-redis client (createClient() from npm:redis)",
+  order: 2,
+  fits: isNodeRedisClient,
+  adapt: nodeRedisDriver,
+});

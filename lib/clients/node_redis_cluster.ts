@@ -27,7 +27,8 @@
  */
 
 import type { RedisDriver, RedisSubscriber, SubscriberEvents } from "../redis/driver.ts";
-import { isTransientError, scriptCommands } from "./_adapter.ts";
+import { hasMethods, isTransientError, scriptCommands } from "./_adapter.ts";
+import { registerClientKind } from "../redis/_drivers.ts";
 import { clusterSubscriber } from "./_cluster_pubsub.ts";
 
 // The driver types, so that this entry point's documentation is complete on its own.
@@ -95,10 +96,8 @@ export interface NodeRedisCluster {
  * ```
  */
 export function isNodeRedisCluster(client: unknown): client is NodeRedisCluster {
-  const c = client as Partial<Record<keyof NodeRedisCluster, unknown>> | null;
-  return typeof c === "object" && c !== null && typeof c.sendCommand === "function" &&
-    typeof c.sSubscribe === "function" && typeof c.sUnsubscribe === "function" &&
-    typeof c.on === "function" && Array.isArray(c.masters);
+  return hasMethods(client, ["sendCommand", "sSubscribe", "sUnsubscribe", "on"]) &&
+    Array.isArray((client as { masters?: unknown }).masters);
 }
 
 /**
@@ -176,3 +175,10 @@ function openSubscriber(
     closedEvent: "disconnect", // the cluster client was closed
   }, events);
 }
+
+registerClientKind({
+  name: "a node-redis cluster (createCluster() from npm:redis)",
+  order: 1,
+  fits: isNodeRedisCluster,
+  adapt: nodeRedisClusterDriver,
+});

@@ -8,11 +8,11 @@
  */
 
 import type { RedisDriver } from "../redis/driver.ts";
-import type { AttemptResult, WaitRequest } from "./options.ts";
-import type { LockOps } from "../redis/_lock_ops.ts";
+import type { AttemptResult, LockOps } from "../redis/_lock_ops.ts";
+import { acquisitionToken } from "../redis/_token.ts";
+import type { WaitRequest } from "../wait/_request.ts";
 import { BoundedAttempts } from "./_attempts.ts";
-import { LOCAL_MARK } from "../wait/_local_grants.ts";
-import { newToken, now } from "../util/_runtime.ts";
+import { now } from "../util/_runtime.ts";
 
 /** What one acquisition needs to know. */
 export interface AcquisitionSpec {
@@ -39,10 +39,7 @@ export async function acquisition(
   hold: (token: string, result: AttemptResult) => void,
 ): Promise<boolean> {
   const { ops, driver, blocking, timeout, signal } = spec;
-  // A fair hand-off reads this waiter's ttl (".<ms>") and whether it wants a
-  // fencing token ("#f") from its token; LOCAL_MARK lets a release in this
-  // process hand the lock over in memory.
-  const token = `${newToken()}${LOCAL_MARK}${spec.ttl}${spec.fencing ? "#f" : ""}`;
+  const token = acquisitionToken(spec.ttl, spec.fencing);
   const join = spec.fair && blocking && timeout > 0;
   const deadline = now() + (blocking ? timeout : 0);
   const attempts = new BoundedAttempts({

@@ -25,10 +25,11 @@
  */
 
 import type { RedisDriver } from "../redis/driver.ts";
-import { LockUnavailableError } from "./errors.ts";
-import type { AttemptResult } from "./options.ts";
+import { LockError, LockUnavailableError } from "./errors.ts";
+import type { AttemptResult } from "../redis/_lock_ops.ts";
 import { now } from "../util/_runtime.ts";
-import { timerDelay, Waiter } from "../wait/_waiter.ts";
+import { Waiter } from "../wait/_waiter.ts";
+import { timerDelay, within } from "../util/_timers.ts";
 
 /**
  * How long after the deadline (or an abort) an unanswered attempt is given
@@ -81,7 +82,8 @@ export class BoundedAttempts {
       try {
         answer = await this.#bounded(this.#spec.run());
       } catch (err) {
-        if (signal?.aborted || !driver.isTransient?.(err)) throw err;
+        const final = err instanceof LockError || !driver.isTransient?.(err);
+        if (signal?.aborted || final) throw err;
         const left = deadline - now();
         if (left <= 0) {
           throw new LockUnavailableError(name, "Redis failed every attempt until the deadline", {
@@ -114,14 +116,7 @@ export class BoundedAttempts {
     if (this.#stalled) return;
     const end = Math.min(this.#spec.deadline, this.#abortedAt) + ATTEMPT_GRACE_MS;
     const ms = Math.min(ATTEMPT_GRACE_MS, end - now());
-    if (ms <= 0) return;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<void>((resolve) => timer = setTimeout(resolve, ms));
-    try {
-      await Promise.race([done, late]);
-    } finally {
-      clearTimeout(timer);
-    }
+    if (ms > 0) await within(done, ms, "clean-up", () => {});
   }
 
   /**

@@ -1,167 +1,128 @@
 /**
  * What every lock of this package shares: acquisition bookkeeping, release,
- * ownership checks, the lease, `run()` and `await using`. Subclasses only
- * decide how to wait ({@linkcode BaseLock._wait}).
+ * ownership checks, the lease, `run()` and `await using`. The public classes
+ * are thin faces over it that choose how to wait (a {@linkcode WaitStrategy}).
  *
  * @module
  */
 
 import type { RedisDriver } from "../redis/driver.ts";
+import { toDriver } from "../redis/_drivers.ts";
+import { type LockKeys, lockKeys } from "../redis/_keys.ts";
+import { type AttemptResult, LockOps } from "../redis/_lock_ops.ts";
+import type { WaitStrategy } from "../wait/_request.ts";
+import { deliverLocal } from "../wait/_local_grants.ts";
+import { now } from "../util/_runtime.ts";
+import { showValue } from "../util/_format.ts";
 import { LockError, LockNotOwnedError, LockTimeoutError } from "./errors.ts";
 import { Lease } from "./_lease.ts";
-import { type LockKeys, lockKeys } from "../redis/_keys.ts";
-import type { AcquireOptions, AttemptResult, LockOptions, WaitRequest } from "./options.ts";
-import { resolveDriver } from "../clients/_detect.ts";
-import { now } from "../util/_runtime.ts";
-import { LockOps } from "../redis/_lock_ops.ts";
-import { SubscriberManager } from "../wait/subscriber_manager.ts";
+import type { AcquireOptions, LockOptions } from "./options.ts";
 import { runHeld } from "./_run.ts";
 import { acquisition } from "./_acquisition.ts";
 import * as check from "./_validate.ts";
 import { acquireSettings, type LockSettings, lockSettings } from "./_settings.ts";
-import { showValue } from "../util/_format.ts";
 
 const NEVER = new AbortController().signal;
 
 interface Held {
   readonly token: string;
   readonly lease: Lease;
+  readonly strategy: WaitStrategy;
 }
 
-/**
- * The shared base of {@linkcode RedisLock} and {@linkcode RedisSpinLock}. One
- * instance is one holder: it holds the lock at most once at a time.
- *
- * @example Any lock of this package
- * ```ts
- * import { type BaseLock, RedisLock } from "@x/redis-lock";
- * import { createClient } from "npm:redis@^6";
- *
- * const client = await createClient().connect();
- * const lock: BaseLock = new RedisLock(client, "jobs:nightly");
- * await lock.run(() => console.log("only one of us prints this at a time"));
- * await client.close();
- * ```
- */
-export abstract class BaseLock<A extends AcquireOptions = AcquireOptions>
-  implements AsyncDisposable {
-  /** The lock's name. */
+/** One holder of one lock; see the module doc. */
+export class LockCore {
   readonly name: string;
-  /** The lease length in ms given at construction. */
-  readonly ttl: number;
-  /** Whether this lock waits in fair (first come, first served) mode. */
-  readonly fair: boolean;
-  /** Fair mode's dead-waiter bound in ms (see {@linkcode LockOptions.handoffTimeout}). */
-  readonly handoffTimeout: number;
+  readonly settings: LockSettings;
   readonly #driver: RedisDriver;
   readonly #keys: LockKeys;
   readonly #ops: LockOps;
-  readonly #settings: LockSettings;
   #waiting = false;
   #held: Held | undefined;
   #signal: AbortSignal = NEVER;
   #fence: number | undefined;
 
-  /** Names of the acquire options a subclass adds. */
-  protected readonly _extraAcquireOptions: readonly string[] = [];
-
   /**
-   * Creates a lock handle; nothing is sent to Redis until it is used.
-   * @param client A node-redis, ioredis or Bun client (or cluster client), or a {@linkcode RedisDriver}.
-   * @param name The lock's name: any non-empty string.
-   * @param options See {@linkcode LockOptions}.
-   * @param defaults Defaults a subclass sets differently (RedisLock: `fair: true`).
-   * @throws {TypeError} For a client that is not supported, or an option of the wrong type.
-   * @throws {RangeError} For an empty name or an out-of-range option.
+   * @param client A client an adapter recognises, or a driver.
+   * @param name The lock's name.
+   * @param options The lock's options.
+   * @param defaults Defaults the public class sets (RedisLock: `fair: true`).
    */
   constructor(
     client: unknown,
     name: string,
-    options?: LockOptions,
-    defaults?: Partial<LockOptions>,
+    options: LockOptions | undefined,
+    defaults: Partial<LockOptions> = {},
   ) {
-    this.#driver = resolveDriver(client);
+    this.#driver = toDriver(client);
     this.name = check.checkName(name);
-    this.#settings = lockSettings(options, defaults);
-    this.ttl = this.#settings.ttl;
-    this.fair = this.#settings.fair;
-    this.handoffTimeout = this.#settings.handoffTimeout;
+    this.settings = lockSettings(options, defaults);
     this.#keys = lockKeys(this.name);
-    this.#ops = new LockOps(this.#driver, this.#keys, this.#settings);
+    this.#ops = new LockOps(this.#driver, this.#keys, this.settings);
   }
 
-  /**
-   * Waits for the lock, as one attempt, a blocking wait or until aborted.
-   * @returns true when held; false when not free (`blocking: false`) or the timeout elapsed.
-   * @throws {LockError} When this instance already holds or awaits the lock.
-   */
-  async acquire(options?: A): Promise<boolean> {
+  /** `acquire()`; `extra` are acquire option names the public class reads itself. */
+  async acquire(
+    options: AcquireOptions | undefined,
+    strategy: WaitStrategy,
+    extra: readonly string[] = [],
+  ): Promise<boolean> {
     const { blocking, timeout, signal } = acquireSettings(
       options,
-      this._extraAcquireOptions,
-      this.#settings.blockingTimeout,
+      extra,
+      this.settings.blockingTimeout,
     );
     if (this.#waiting || this.held) {
+      const doing = this.#waiting ? "awaits" : "holds";
       throw new LockError(
         this.name,
-        `This instance already ${
-          this.#waiting ? "awaits" : "holds"
-        } the lock; use another instance for another holder`,
+        `This instance already ${doing} the lock; use another instance for another holder`,
       );
     }
     signal?.throwIfAborted();
     this.#waiting = true;
     try {
       const spec = {
+        ...this.settings,
         name: this.name,
         ops: this.#ops,
         driver: this.#driver,
         channel: this.#keys.channel,
-        ...this.#settings,
         blocking,
         timeout,
         signal,
       };
-      const wait = (request: WaitRequest) => this._wait(request, (options ?? {}) as A);
-      return await acquisition(spec, wait, (token, result) => this.#hold(token, result));
+      const hold = (token: string, result: AttemptResult) => this.#hold(token, result, strategy);
+      return await acquisition(spec, (request) => strategy.wait(request), hold);
     } finally {
       this.#waiting = false;
     }
   }
 
-  /**
-   * Waits like {@linkcode BaseLock.acquire}, but rejects when the timeout
-   * elapses. The lock is `AsyncDisposable`: `await using` releases it.
-   * @throws {LockTimeoutError} When the lock was not acquired in time.
-   */
-  async lock(options?: A): Promise<this> {
-    if (await this.acquire(options)) return this;
-    const { blocking, timeout } = acquireSettings(
-      options,
-      this._extraAcquireOptions,
-      this.#settings.blockingTimeout,
-    );
+  /** `lock()`: like `acquire()`, but rejects with a `LockTimeoutError`. */
+  async lock(
+    options: AcquireOptions | undefined,
+    strategy: WaitStrategy,
+    extra: readonly string[] = [],
+  ): Promise<void> {
+    if (await this.acquire(options, strategy, extra)) return;
+    const { blocking, timeout } = acquireSettings(options, extra, this.settings.blockingTimeout);
     throw new LockTimeoutError(this.name, blocking ? timeout : 0);
   }
 
-  /**
-   * Releases the lock: deletes it if this instance still owns it, and wakes
-   * a waiter. On a Redis error the instance still counts as holding.
-   * @throws {LockNotOwnedError} When this instance does not hold the lock.
-   */
+  /** `release()`. */
   async release(): Promise<void> {
     const held = this.#held;
     if (!held) throw new LockNotOwnedError(this.name, this.#notHeldReason());
-    const released = await this.#ops.release(held.token);
+    const outcome = await this.#ops.release(held.token);
     held.lease.end();
     if (this.#held === held) this.#held = undefined;
-    // Nobody was queued: the lock is no longer contended, so a channel kept
-    // subscribed for this instance's next wait (fair mode only) is dropped,
-    // in the background: a release never waits on the subscriber connection.
-    if (released !== "handed" && this.fair) {
-      SubscriberManager.for(this.#driver).stopLingering(this.#keys.channel);
+    if (outcome.result === "handed" && outcome.local) {
+      const { token, ...grant } = outcome.local;
+      deliverLocal(token, grant); // a waiter of this process: no message was published
     }
-    if (released === "not owned") {
+    held.strategy.released?.(outcome, this.#driver, this.#keys.channel);
+    if (outcome.result === "not owned") {
       throw new LockNotOwnedError(
         this.name,
         "its lease ran out and the key is gone or held by another holder",
@@ -169,22 +130,22 @@ export abstract class BaseLock<A extends AcquireOptions = AcquireOptions>
     }
   }
 
-  /**
-   * Waits like {@linkcode BaseLock.lock}, runs `fn` with the lost-lock
-   * signal, releases in `finally` and returns `fn`'s result.
-   * @throws {LockLostError} When the lease was lost while `fn` ran, even if `fn` resolved.
-   * @throws {LockTimeoutError} When the lock was not acquired in time.
-   */
-  async run<T>(fn: (signal: AbortSignal) => Promise<T> | T, options?: A): Promise<T> {
+  /** `run()`: waits like `lock()`, runs `fn`, releases. */
+  async run<T>(
+    fn: (signal: AbortSignal) => Promise<T> | T,
+    options: AcquireOptions | undefined,
+    strategy: WaitStrategy,
+    extra: readonly string[] = [],
+  ): Promise<T> {
     if (typeof fn !== "function") {
       throw new TypeError(`fn must be a function, got ${showValue(fn)}`);
     }
-    await this.lock(options);
+    await this.lock(options, strategy, extra);
     return await runHeld(this, fn);
   }
 
-  /** Releases when held; does nothing when not (also after the lease ran out). */
-  async [Symbol.asyncDispose](): Promise<void> {
+  /** `[Symbol.asyncDispose]()`: releases when held. */
+  async dispose(): Promise<void> {
     if (!this.#held) return;
     try {
       await this.release();
@@ -193,17 +154,12 @@ export abstract class BaseLock<A extends AcquireOptions = AcquireOptions>
     }
   }
 
-  /** Whether anyone holds the lock now. */
+  /** `locked()`. */
   async locked(): Promise<boolean> {
     return await this.#ops.locked();
   }
 
-  /** Whether this instance holds the lock now, according to Redis. */
-  async owned(): Promise<boolean> {
-    return await this.remaining() > 0;
-  }
-
-  /** The lease left to this instance, in ms: 0 when not held, Infinity for a key without TTL. */
+  /** `remaining()`. */
   async remaining(): Promise<number> {
     const held = this.#held;
     if (!held) return 0;
@@ -211,13 +167,9 @@ export abstract class BaseLock<A extends AcquireOptions = AcquireOptions>
     return pttl === -1 ? Infinity : Math.max(0, pttl);
   }
 
-  /**
-   * Sets the remaining lease to `ttl` ms; later renewals use that length.
-   * @param ttl The new lease in ms. @default {the lock's ttl}
-   * @throws {LockNotOwnedError} When this instance does not hold the lock.
-   */
+  /** `extend()`. */
   async extend(ttl?: number): Promise<void> {
-    const length = ttl === undefined ? this.ttl : check.checkTtl("ttl", ttl);
+    const length = ttl === undefined ? this.settings.ttl : check.checkTtl("ttl", ttl);
     const held = this.#held;
     if (!held || held.lease.lost) {
       throw new LockNotOwnedError(this.name, held ? "its lease was lost" : this.#notHeldReason());
@@ -231,35 +183,21 @@ export abstract class BaseLock<A extends AcquireOptions = AcquireOptions>
     held.lease.renewed(sentAt, length);
   }
 
-  /**
-   * Aborts with a `LockLostError` when the current acquisition's lease is
-   * lost. A fresh signal for each acquisition; a release does not abort it.
-   */
+  /** The current acquisition's lost-lock signal (aborted at once past the local deadline). */
   get signal(): AbortSignal {
     void this.held; // a lease past its local deadline aborts the signal now
     return this.#signal;
   }
 
-  /** The fencing token of the latest acquisition; undefined without `fencing`. */
+  /** The latest acquisition's fencing token. */
   get fencingToken(): number | undefined {
     return this.#fence;
   }
 
-  /**
-   * Whether this instance believes it holds the lock (no round trip). Also
-   * false as soon as the lease's local deadline has passed, even before its
-   * timer has run (a process resumed after a pause).
-   */
+  /** Whether this holder believes it holds the lock (no round trip). */
   get held(): boolean {
     return this.#held !== undefined && !this.#held.lease.lost;
   }
-
-  /**
-   * How this kind of lock waits: attempt, sleep, attempt again, until the
-   * lock is taken or `request.deadline` passes (with one last attempt then).
-   * Rejects with `request.signal.reason` when aborted.
-   */
-  protected abstract _wait(request: WaitRequest, options: A): Promise<AttemptResult>;
 
   #notHeldReason(): string {
     return this.#waiting
@@ -267,14 +205,14 @@ export abstract class BaseLock<A extends AcquireOptions = AcquireOptions>
       : "it was not acquired or was already released";
   }
 
-  #hold(token: string, result: AttemptResult): void {
-    const extend = (ttl: number) => this.#ops.extend(token, ttl);
+  #hold(token: string, result: AttemptResult, strategy: WaitStrategy): void {
+    const { ttl, autoExtend, fencing } = this.settings;
+    const extend = (length: number) => this.#ops.extend(token, length);
     // A hand-off holds the key for `granted` ms until the first renewal.
-    const first = result.granted ?? this.ttl;
-    const owner = { name: this.name, extend };
-    const lease = new Lease(owner, result.sentAt, this.ttl, this.#settings.autoExtend, first);
-    this.#held = { token, lease };
+    const first = result.granted ?? ttl;
+    const lease = new Lease({ name: this.name, extend }, result.sentAt, ttl, autoExtend, first);
+    this.#held = { token, lease, strategy };
     this.#signal = lease.signal;
-    this.#fence = this.#settings.fencing ? result.value : undefined;
+    this.#fence = fencing ? result.value : undefined;
   }
 }

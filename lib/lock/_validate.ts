@@ -7,7 +7,7 @@
  */
 
 import { showValue } from "../util/_format.ts";
-import { MAX_TIMER_MS } from "../wait/_waiter.ts";
+import { MAX_TIMER_MS } from "../util/_timers.ts";
 
 /** Checks that `options` is undefined or a plain object with known keys only. */
 export function checkOptions<T extends object>(

@@ -1,10 +1,9 @@
 /**
- * Options and the types a wait strategy works with.
+ * The options of the locks, given to their constructors and to each
+ * acquisition.
  *
  * @module
  */
-
-import type { RedisDriver } from "../redis/driver.ts";
 
 /**
  * Options of a lock, given to its constructor. Durations are milliseconds.
@@ -36,9 +35,9 @@ export interface LockOptions {
    */
   autoExtend?: boolean;
   /**
-   * Take a fencing token (a per-name counter, strictly increasing) with
-   * each acquisition; read it from `lock.fencingToken`. Leaves one counter
-   * key per lock name in Redis.
+   * Take a fencing token (strictly increasing per lock name, even after
+   * Redis lost its counter) with each acquisition; read it from
+   * `lock.fencingToken`. Leaves one counter key per lock name in Redis.
    * @default {false}
    */
   fencing?: boolean;
@@ -90,64 +89,21 @@ export interface AcquireOptions {
 }
 
 /**
- * The outcome of one acquisition attempt.
+ * Options of one `RedisSpinLock` acquisition.
  *
- * @example
+ * @example Polling every 50 ms for at most 5 s
  * ```ts
- * import type { AttemptResult } from "@x/redis-lock";
+ * import type { SpinAcquireOptions } from "@x/redis-lock";
  *
- * const held: AttemptResult = { acquired: false, value: 1200, sentAt: performance.now() };
+ * const options: SpinAcquireOptions = { sleepTime: 50, blockingTimeout: 5_000 };
  * ```
  */
-export interface AttemptResult {
-  /** Whether the attempt took the lock. */
-  readonly acquired: boolean;
+export interface SpinAcquireOptions extends AcquireOptions {
   /**
-   * When acquired: the fencing token (0 without fencing). Otherwise: the
-   * holder's remaining lease in ms (-1 when the key has no TTL).
+   * Milliseconds between attempts (never past the deadline). A fair spin
+   * lock polls at least every third of the shorter of its `handoffTimeout`
+   * and `ttl` while queued, whatever this says.
+   * @default {100}
    */
-  readonly value: number;
-  /** When the attempt was sent, in `performance.now()` milliseconds. */
-  readonly sentAt: number;
-  /**
-   * Set when the lock came as a fair-mode hand-off message: how long, in ms
-   * from `sentAt`, the hand-off holds the key until the first renewal.
-   */
-  readonly granted?: number;
-  /**
-   * Set when a fair-mode attempt left this waiter queued: the id of its
-   * queue entry, which a hand-off to it names. A hand-off naming another
-   * entry was made before this answer, and is stale.
-   */
-  readonly entry?: number;
-}
-
-/**
- * What a lock's wait strategy is given for one `acquire()`.
- *
- * @example A strategy that makes one attempt
- * ```ts
- * import type { AttemptResult, WaitRequest } from "@x/redis-lock";
- *
- * const once = (request: WaitRequest): Promise<AttemptResult> => request.attempt();
- * ```
- */
-export interface WaitRequest {
-  /**
-   * Makes one atomic attempt to take the lock. In fair mode a failed attempt
-   * also joins the queue (or refreshes this waiter's place in it). It settles
-   * by the deadline (plus a short grace) or the signal, even when Redis does
-   * not answer, and is retried after a dropped connection.
-   */
-  attempt(): Promise<AttemptResult>;
-  /** This acquisition's token (fair mode hands the lock over by token). */
-  readonly token: string;
-  /** When to give up, in `performance.now()` milliseconds (may be Infinity). */
-  readonly deadline: number;
-  /** The caller's cancellation signal. */
-  readonly signal?: AbortSignal;
-  /** The lock's Pub/Sub channel, on which releases are announced. */
-  readonly channel: string;
-  /** The driver the lock talks to Redis through. */
-  readonly driver: RedisDriver;
+  sleepTime?: number;
 }

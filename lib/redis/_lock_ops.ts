@@ -8,7 +8,6 @@
 
 import type { RedisDriver } from "./driver.ts";
 import type { LockKeys } from "./_keys.ts";
-import type { AttemptResult } from "../lock/options.ts";
 import { now } from "../util/_runtime.ts";
 import {
   ACQUIRE,
@@ -21,7 +20,52 @@ import {
   type Script,
 } from "./_scripts.ts";
 import { runScript, toInt } from "./_script_runner.ts";
-import { deliverLocal, LOCAL_MARK } from "../wait/_local_grants.ts";
+import { LOCAL_MARK } from "./_token.ts";
+
+/** The outcome of one acquisition attempt. */
+export interface AttemptResult {
+  /** Whether the attempt took the lock. */
+  readonly acquired: boolean;
+  /**
+   * When acquired: the fencing token (0 without fencing). Otherwise: the
+   * holder's remaining lease in ms (-1 when the key has no TTL, -2 when it
+   * is free but promised to an earlier fair waiter).
+   */
+  readonly value: number;
+  /** When the attempt was sent, in `performance.now()` milliseconds. */
+  readonly sentAt: number;
+  /**
+   * Set when the lock came as a fair-mode hand-off message: how long, in ms
+   * from `sentAt`, the hand-off holds the key until the first renewal.
+   */
+  readonly granted?: number;
+  /**
+   * Set when a fair-mode attempt left this waiter queued: the id of its
+   * queue entry, which a hand-off to it names. A hand-off naming another
+   * entry was made before this answer, and is stale.
+   */
+  readonly entry?: number;
+}
+
+/** A fair hand-off the release script made to a waiter of this process (not published). */
+export interface LocalHandOff {
+  /** The waiter's token. */
+  readonly token: string;
+  /** The fencing token taken for it (0 without fencing). */
+  readonly fence: number;
+  /** How long the hand-off holds the key, in ms. */
+  readonly lease: number;
+  /** The id of the queue entry it served. */
+  readonly entry: number;
+}
+
+/**
+ * What a release did: handed the lock on (to a waiter of this process:
+ * `local` says which), freed it, or found it not owned by the token.
+ */
+export type ReleaseOutcome =
+  | { readonly result: "handed"; readonly local?: LocalHandOff }
+  | { readonly result: "freed" | "not owned" };
 
 /** What the operations need to know of the lock's settings. */
 export interface OpsConfig {
@@ -74,22 +118,23 @@ export class LockOps {
    * and it went to a queued waiter, "freed" when it owned it and nobody was
    * queued, "not owned" otherwise.
    */
-  async release(token: string): Promise<"handed" | "freed" | "not owned"> {
+  async release(token: string): Promise<ReleaseOutcome> {
     const { key, fence, queue, alive, channel } = this.#keys;
     const publish = this.#driver.sharded ? "SPUBLISH" : "PUBLISH";
     const args = [token, channel, `${this.#config.handoffTimeout}`, publish, LOCAL_MARK];
     const reply = await this.#eval(RELEASE, [key, fence, queue, alive], args);
     if (!Array.isArray(reply)) {
       const n = toInt(reply);
-      return n === 2 ? "handed" : n === 1 ? "freed" : "not owned";
+      return { result: n === 2 ? "handed" : n === 1 ? "freed" : "not owned" };
     }
     // Handed to a waiter of this process: no message was published.
-    deliverLocal(String(reply[1]), {
+    const local = {
+      token: String(reply[1]),
       fence: toInt(reply[2]),
       lease: toInt(reply[3]),
       entry: Number(reply[4]),
-    });
-    return "handed";
+    };
+    return { result: "handed", local };
   }
 
   /** Sets the lease to `ttl` ms if `token` owns the lock; true when it did. */

@@ -21,7 +21,8 @@
  * @module
  */
 
-import type { AttemptResult, WaitRequest } from "../lock/options.ts";
+import type { AttemptResult } from "../redis/_lock_ops.ts";
+import type { WaitRequest } from "./_request.ts";
 import { now } from "../util/_runtime.ts";
 import { SubscriberManager } from "./subscriber_manager.ts";
 import { Waiter } from "./_waiter.ts";

@@ -5,20 +5,16 @@
  * the Pub/Sub message, its fan-out to every subscribed connection, and the
  * subscriber's dispatch.
  *
- * A waiter's token carries {@linkcode LOCAL_MARK}; the releaser passes the
- * same mark to the script, so only a releaser sharing the registry below can
- * skip the message. A reply that never arrives (the connection dropped after
+ * A waiter's token carries the module's local mark (`lib/redis/_token.ts`);
+ * the releaser passes the same mark to the script, so only a releaser sharing
+ * the registry below can skip the message. A reply that never arrives (the connection dropped after
  * the script ran) is a lost hand-off message: the waiter finds the lock its
  * own at its next refresh, as for a lost Pub/Sub message.
  *
  * @module
  */
 
-import { newToken } from "../util/_runtime.ts";
 import type { Grant, Waiter } from "./_waiter.ts";
-
-/** Marks the tokens of this module's waiters: `@<64 random bits hex>.`. */
-export const LOCAL_MARK = `@${newToken().replaceAll("-", "").slice(0, 16)}.`;
 
 const waiters = new Map<string, Waiter>();
 

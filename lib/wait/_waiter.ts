@@ -6,13 +6,7 @@
  * @module
  */
 
-/** The longest delay a timer accepts (about 24.8 days). */
-export const MAX_TIMER_MS = 2_147_483_647;
-
-/** `ms` as a timer accepts it: from 0 (a deadline already past) to {@linkcode MAX_TIMER_MS}. */
-export function timerDelay(ms: number): number {
-  return Math.max(0, Math.min(ms, MAX_TIMER_MS));
-}
+import { timerDelay } from "../util/_timers.ts";
 
 /** A hand-off received by a fair waiter. */
 export interface Grant {

@@ -1,0 +1,25 @@
+/**
+ * The token of one acquisition, in one place. The scripts read parts of it:
+ *
+ * `<uuid>@<mark>.<ttl>[#f]`
+ *
+ * - `<uuid>`: `crypto.randomUUID()`, fresh for each acquisition;
+ * - `@<mark>.`: {@linkcode LOCAL_MARK}, 64 random bits of this copy of the
+ *   module: a release whose waiter's token carries the releaser's own mark
+ *   names the waiter in its reply instead of publishing (in-process hand-off);
+ * - `<ttl>`: the waiter's lease in ms: a hand-off holds the key no longer
+ *   than this (`RELEASE` reads it with `%.(%d+)`);
+ * - `#f`: the waiter wants a fencing token with a hand-off.
+ *
+ * @module
+ */
+
+import { newToken } from "../util/_runtime.ts";
+
+/** Marks the tokens of this module's acquisitions: `@<64 random bits hex>.`. */
+export const LOCAL_MARK = `@${newToken().replaceAll("-", "").slice(0, 16)}.`;
+
+/** A new acquisition token (see the module doc). */
+export function acquisitionToken(ttl: number, fencing: boolean): string {
+  return `${newToken()}${LOCAL_MARK}${ttl}${fencing ? "#f" : ""}`;
+}
