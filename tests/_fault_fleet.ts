@@ -20,6 +20,8 @@ export interface FleetOptions {
   readonly processes: number;
   readonly name: string;
   readonly ttl: number;
+  /** The workers' handoffTimeout (fair mode). @default {ttl} */
+  readonly handoffTimeout?: number;
   /** Critical sections per worker before it exits. */
   readonly count: number;
   /** Epoch ms after which workers stop taking the lock. */
@@ -32,6 +34,8 @@ export interface Fleet {
   readonly workers: readonly Child[];
   /** The worker in a critical section now, according to the log, if any. */
   holder(): Child | undefined;
+  /** The worker whose lock token `token` is (a queue entry, the key's value), if any. */
+  owner(token: string): Child | undefined;
   /** SIGKILLs `worker` and starts a replacement (unless the run is over). */
   kill(worker: Child): Promise<void>;
   /** SIGSTOPs `worker`. */
@@ -70,7 +74,8 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     const mode = options.modes[i % options.modes.length];
     const kind = options.kinds[i % options.kinds.length];
     const { url, file, name, ttl, count, until } = options;
-    const args = [url, file, mode, kind, name, `${ttl}`, `${count}`, `${until}`];
+    const handoff = `${options.handoffTimeout ?? ttl}`;
+    const args = [url, file, mode, kind, name, `${ttl}`, `${count}`, `${until}`, handoff];
     const worker = startChild("fixtures/fault_worker.ts", args);
     workers.push(worker);
     worker.exited.then((code) => {
@@ -94,6 +99,13 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       }
       const pids = new Set(open.values());
       return workers.find((w) => pids.has(`${w.process.pid}`));
+    },
+    owner(token) {
+      // Each worker printed "ready <mark>": its tokens, and only its, contain the mark.
+      return workers.find((w) => {
+        const mark = w.output().match(/^ready (\S+)$/m)?.[1];
+        return mark !== undefined && token.includes(mark);
+      });
     },
     async kill(worker) {
       forget(worker);

@@ -11,6 +11,11 @@
  *   and whether the holder's `lock.signal` had aborted by then;
  * - `exit <token> <t> <pid>`: the section ends (before the release is sent);
  * - `wait 0 <t> <pid>`: the worker calls `acquire()`;
+ * - `unbacked <token> <t> <pid>`: `acquire()` resolved true, but Redis then
+ *   said the key was not this acquisition's while its lease was still live by
+ *   the worker's clock (see tests/fixtures/fault_worker.ts): a lock Redis did
+ *   not back, whatever the timing, so always a violation, and so is every
+ *   overlap of its section (no pause explains it: it never had a lease);
  * - `kill <pid> <t>`: SIGKILL, stamped just before it was sent (so a holder
  *   whose `exit` follows it was still alive, and left its section itself);
  * - `stop <pid> <t>` and `cont <pid> <t>`: SIGSTOP and SIGCONT.
@@ -19,12 +24,14 @@
  * the holder still live, that breaks exclusion. An overlap is explained, and
  * is what fencing is for, only when the older holder was killed or stopped
  * long enough before the newer one entered that its lease may have run out:
- * a renewing holder has at least 2/3 of its ttl left at any moment.
+ * a renewing holder has at least 2/3 of its lease left at any moment (the
+ * lease is ttl, or handoffTimeout when shorter until a fair hand-off's first
+ * renewal).
  */
 
 /** One event of the log. */
 export interface Event {
-  readonly kind: "wait" | "enter" | "write" | "exit" | "kill" | "stop" | "cont";
+  readonly kind: "wait" | "enter" | "write" | "exit" | "unbacked" | "kill" | "stop" | "cont";
   /** The fencing token (0 for the controller's lines). */
   readonly token: number;
   readonly t: number;
@@ -47,8 +54,15 @@ export interface Report {
   readonly explainedOverlaps: number;
   /** Distinct holders overlapped by newer ones after their lease may have run out. */
   readonly staleHolders: number;
-  /** Overlaps between holders whose leases were both live: must be none. */
+  /** Every violation found, described: must be none. */
   readonly violations: readonly string[];
+  /**
+   * Of those, overlaps between holders whose leases were both live (or
+   * whose older holder's acquisition Redis did not back).
+   */
+  readonly liveOverlaps: number;
+  /** Of those, acquisitions that Redis did not back (`unbacked` lines). */
+  readonly unbacked: number;
   /** Tokens grow with the order of entry, except for stale holders' late entries. */
   readonly tokensMonotonic: boolean;
   /** Writes made after a newer holder had entered, all rejected by the fenced storage. */
@@ -69,10 +83,11 @@ export function parseLog(text: string): Event[] {
     if (kind === "kill" || kind === "stop" || kind === "cont") {
       return { kind, token: 0, pid: Number(a), t: Number(b), aborted: false };
     }
-    if (kind !== "wait" && kind !== "enter" && kind !== "write" && kind !== "exit") {
+    if (!["wait", "enter", "write", "exit", "unbacked"].includes(kind)) {
       throw new Error(`bad log line: ${JSON.stringify(line)}`);
     }
-    return { kind, token: Number(a), t: Number(b), pid: Number(c), aborted: d === "1" };
+    const worker = kind as "wait" | "enter" | "write" | "exit" | "unbacked";
+    return { kind: worker, token: Number(a), t: Number(b), pid: Number(c), aborted: d === "1" };
   });
 }
 
@@ -94,13 +109,16 @@ interface Fault {
 export interface CheckOptions {
   /** The lease length every worker used (ms). */
   readonly ttl: number;
+  /** The workers' handoffTimeout (ms), when shorter than the ttl. @default {ttl} */
+  readonly handoffTimeout?: number;
   /** Allowance for late renewal timers and timestamps across processes (ms). */
   readonly slack?: number;
 }
 
 /** Checks exclusion and fencing over a whole run; see the module doc. */
 export function checkLog(events: readonly Event[], options: CheckOptions): Report {
-  const minLease = (options.ttl * 2) / 3 - (options.slack ?? 100);
+  const lease = Math.min(options.ttl, options.handoffTimeout ?? options.ttl);
+  const minLease = (lease * 2) / 3 - (options.slack ?? 100);
   const faults = new Map<number, Fault[]>(); // pid -> when it was stopped or killed
   const last = new Map<number, number>(); // pid -> time of its latest line
   const open = new Map<number, Section>(); // token -> section not exited
@@ -112,6 +130,7 @@ export function checkLog(events: readonly Event[], options: CheckOptions): Repor
   let storage = -Infinity;
   let explained = 0, monotonic = true, writes = 0, stale = 0, signalled = 0;
   let currentRejected = 0, longestWait = 0, holdersKilled = 0, holdersPaused = 0;
+  let liveOverlaps = 0, unbacked = 0;
   const waiting = new Map<number, number>(); // pid -> when its acquire() began
 
   /** Whether `holder` was stopped or killed long enough before `t` for its lease to run out. */
@@ -119,11 +138,19 @@ export function checkLog(events: readonly Event[], options: CheckOptions): Repor
     (faults.get(holder.pid) ?? []).some((f) =>
       f.from > holder.since && f.to - f.from >= minLease && t >= f.from + minLease
     );
+  const unbackedTokens = new Set<number>();
   const overlap = (older: Section, newer: Section) => {
-    if (mayHaveRunOut(older, newer.enter)) {
+    if (unbackedTokens.has(older.token)) {
+      liveOverlaps++;
+      violations.push(
+        `token ${older.token} (pid ${older.pid}, entered ${older.enter.toFixed(1)}), which ` +
+          `Redis did not back, overlapped token ${newer.token} (pid ${newer.pid})`,
+      );
+    } else if (mayHaveRunOut(older, newer.enter)) {
       explained++;
       staleHolders.add(older.token);
     } else {
+      liveOverlaps++;
       violations.push(
         `token ${newer.token} (pid ${newer.pid}) entered at ${newer.enter.toFixed(1)} while ` +
           `token ${older.token} (pid ${older.pid}, entered ${older.enter.toFixed(1)}) was live`,
@@ -196,7 +223,14 @@ export function checkLog(events: readonly Event[], options: CheckOptions): Repor
         holdersKilled++;
       }
     } else if (e.kind === "wait") waiting.set(e.pid, e.t);
-    else if (e.kind === "enter") enter(e);
+    else if (e.kind === "unbacked") {
+      unbacked++;
+      unbackedTokens.add(e.token);
+      violations.push(
+        `acquire() gave token ${e.token} (pid ${e.pid}) at ${e.t.toFixed(1)} a lock that Redis ` +
+          `did not back: the key was not its own while its lease was live by its clock`,
+      );
+    } else if (e.kind === "enter") enter(e);
     else if (e.kind === "write") fenced(e);
     else if (e.kind === "exit") {
       const section = open.get(e.token);
@@ -221,6 +255,8 @@ export function checkLog(events: readonly Event[], options: CheckOptions): Repor
     explainedOverlaps: explained,
     staleHolders: staleHolders.size,
     violations,
+    liveOverlaps,
+    unbacked,
     tokensMonotonic: monotonic && !violations.some((v) => v.includes("twice")),
     staleWritesRejected: stale - violations.filter((v) => v.startsWith("a stale")).length,
     staleWritesSignalled: signalled,

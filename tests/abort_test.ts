@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { RedisLock, RedisSpinLock } from "../mod.ts";
-import { delay, eachClient, subscribers } from "./_env.ts";
+import { eachClient, subscribers, until } from "./_env.ts";
+import { asleep, modeNamed, tracked } from "./_fault_modes.ts";
 
 const CHANNEL = "lock:{job}:wake";
 
@@ -30,10 +31,16 @@ for (const Lock of [RedisLock, RedisSpinLock]) {
     async (env) => {
       const holder = new Lock(await env.client(), "job");
       await holder.lock();
-      const waiter = new Lock(await env.client(), "job");
+      const driver = tracked(await env.client());
+      const waiter = new Lock(driver, "job");
       const controller = new AbortController();
       const waiting = waiter.acquire({ signal: controller.signal, blockingTimeout: Infinity });
-      await delay(50);
+      await until(() => driver.sent > 0, "the waiter's first attempt");
+      await asleep(
+        [driver],
+        1,
+        modeNamed(Lock === RedisSpinLock ? "RedisSpinLock" : "RedisLock fair"),
+      );
       const reason = new Error("cancelled");
       const abortedAt = performance.now();
       controller.abort(reason);

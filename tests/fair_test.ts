@@ -3,9 +3,17 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type RedisDriver, RedisLock, RedisSpinLock } from "../mod.ts";
+import { type LockClient, type RedisDriver, RedisLock, RedisSpinLock } from "../mod.ts";
 import { resolveDriver } from "../lib/clients/lock_client.ts";
-import { commandCalls, delay, eachClient, subscribers, type TestEnv } from "./_env.ts";
+import {
+  commandCalls,
+  delay,
+  eachClient,
+  subscribers,
+  type TestEnv,
+  until,
+  within,
+} from "./_env.ts";
 import { lockKeys } from "../lib/redis/_keys.ts";
 import { RELEASE } from "../lib/redis/_scripts.ts";
 import { LINGER_MS } from "../lib/wait/subscriber_manager.ts";
@@ -61,13 +69,14 @@ eachClient(
 
 eachClient("fair and non-fair locks of one name exclude each other", async (env) => {
   const fair = new RedisLock(await env.client(), "fair", { fair: true });
-  const plain = new RedisLock(await env.client(), "fair");
+  const driver = tracked(await env.client());
+  const plain = new RedisLock(driver, "fair", { fair: false });
   const spin = new RedisSpinLock(await env.client(), "fair");
   await fair.lock();
   assert.equal(await plain.acquire({ blocking: false }), false);
   assert.equal(await spin.acquire({ blocking: false }), false);
   const waiting = plain.acquire({ blockingTimeout: 5_000 });
-  await delay(30);
+  await asleep([driver], 1, modeNamed("RedisLock non-fair"), ["fair"]);
   await fair.release();
   assert.equal(await waiting, true);
   assert.equal(await fair.acquire({ blocking: false }), false);
@@ -110,9 +119,12 @@ eachClient("fair: a waiter aborted just as it is granted hands the lock on", asy
     controller.abort();
     await releasing;
     const firstGot = await firstWait;
+    // Either outcome is right, but it must be the whole truth: it holds the
+    // lock exactly when acquire() said so.
+    assert.equal(first.held, firstGot, `round ${round}: held after acquire() gave ${firstGot}`);
     if (firstGot) await first.release();
     assert.equal(await secondWait, true, `round ${round}: the lock was not stuck`);
-    assert.equal(first.held, firstGot === true && first.held);
+    assert.equal(await second.owned(), true);
     await second.release();
     assert.equal(await env.server.command("DBSIZE"), 0);
   }
@@ -181,6 +193,41 @@ test("fair: a queued waiter killed with SIGKILL delays the next by at most about
     const waited = performance.now() - releasedAt;
     assert.ok(waited < 1_000 + 1_000, `next acquired ${waited.toFixed(0)} ms after the release`);
     assert.deepEqual(readFileSync(file, "utf8").trim().split("\n"), ["next"]);
+  } finally {
+    await client.close();
+    rmSync(dir, { recursive: true, force: true });
+    await server.stop();
+  }
+});
+
+test("fair: a waiter killed while queued is dropped, so the next one acquires when the holder's lease runs out without a release", async () => {
+  const server = await startRedis();
+  const dir = mkdtempSync(join(tmpdir(), "fair-"));
+  const file = join(dir, "log");
+  const client = await (await import("redis")).createClient({ url: server.url }).connect();
+  try {
+    // A holder of another process that will never release (it crashed).
+    await server.command("SET", "lock:{fair}", "crashed.60000", "PX", "60000");
+    const doomed = startChild("fixtures/fair_waiter.ts", [server.url, file, "doomed", "0"]);
+    await until(
+      async () => Number(await server.command("ZCARD", QUEUE)) === 1,
+      "doomed queued",
+      30_000,
+    );
+    const next = new RedisLock(client as never, "fair", { fair: true, handoffTimeout: 1_000 });
+    const acquiring = next.acquire({ blockingTimeout: 5_000 });
+    await until(async () => Number(await server.command("ZCARD", QUEUE)) === 2, "next queued");
+    doomed.process.kill("SIGKILL");
+    await doomed.exited;
+    // The lease runs out: no release, no hand-off, no message. Only the
+    // dead waiter's liveness deadline (its handoffTimeout, 1 s) is in the way.
+    await server.command("PEXPIRE", "lock:{fair}", "1");
+    const expiredAt = performance.now();
+    assert.equal(await acquiring, true, "the live waiter starved behind the dead one");
+    const waited = performance.now() - expiredAt;
+    assert.ok(waited < 1_000 + 1_000, `next acquired ${waited.toFixed(0)} ms after the expiry`);
+    assert.equal(await next.owned(), true);
+    await next.release();
   } finally {
     await client.close();
     rmSync(dir, { recursive: true, force: true });
@@ -302,3 +349,95 @@ eachClient(
     await waiter.release();
   },
 );
+
+/**
+ * A driver whose subscriber holds every SUBSCRIBE back (before sending it)
+ * until `open()`: a window in which a published message reaches nobody.
+ */
+function gatedSubscriptions(client: LockClient) {
+  const base = resolveDriver(client);
+  let open = () => {};
+  const gate = new Promise<void>((resolve) => open = resolve);
+  let held = 0;
+  const driver: RedisDriver = {
+    ...base,
+    createSubscriber: async (events) => {
+      const subscriber = await base.createSubscriber(events);
+      return {
+        subscribe: async (channel) => {
+          held++;
+          await gate;
+          await subscriber.subscribe(channel);
+        },
+        unsubscribe: (channel) => subscriber.unsubscribe(channel),
+        close: () => subscriber.close(),
+      };
+    },
+  };
+  return { driver, open, held: () => held };
+}
+
+eachClient(
+  "fair: a hand-off published by another process while the waiter subscribes is taken up once the subscription is confirmed",
+  async (env) => {
+    await env.server.command("SET", "lock:{fair}", "elsewhere.30000", "PX", "30000");
+    const gated = gatedSubscriptions(await env.client());
+    // Refreshes every 2 s (a third of handoffTimeout): only its attempt right
+    // after the subscription can find the hand-off sooner.
+    const waiter = new RedisLock(gated.driver, "fair", { fair: true, handoffTimeout: 6_000 });
+    const acquired = waiter.acquire({ blockingTimeout: 10_000 });
+    await until(() => gated.held() > 0, "the waiter is subscribing");
+    assert.equal(await queueLength(env), 1, "queued by its first attempt");
+    assert.equal(await subscribers(env.server, CHANNEL), 0);
+    await releaseFromElsewhere(env, "elsewhere.30000"); // the grant is published to nobody
+    const openedAt = performance.now();
+    gated.open();
+    assert.equal(await acquired, true);
+    const waited = performance.now() - openedAt;
+    assert.ok(waited < 1_000, `acquired ${waited.toFixed(0)} ms after subscribing (refresh: 2 s)`);
+    assert.equal(await waiter.owned(), true);
+    await waiter.release();
+  },
+);
+
+const FAIR = modeNamed("RedisLock fair");
+
+for (const leaves of ["is aborted while first in line", "times out while second in line"]) {
+  eachClient(
+    `fair: a waiter that ${leaves} leaves its client's channel subscribed for the other waiter, whom the release's grant still reaches`,
+    async (env) => {
+      await env.server.command("SET", "lock:{fair}", "elsewhere.30000", "PX", "30000");
+      const driver = tracked(await env.client());
+      // Refreshes every 10 s: within the test only the grant can wake the waiter.
+      const options = { fair: true, handoffTimeout: 30_000 };
+      const leaver = new RedisLock(driver, "fair", options);
+      const stayer = new RedisLock(driver, "fair", options);
+      let left: Promise<unknown>;
+      let acquired: Promise<boolean>;
+      if (leaves.startsWith("is aborted")) {
+        const controller = new AbortController();
+        left = leaver.acquire({ signal: controller.signal }).catch((err: unknown) => err);
+        await asleep([driver], 1, FAIR, ["fair"]);
+        acquired = stayer.acquire({ blockingTimeout: 20_000 });
+        await asleep([driver], 2, FAIR, ["fair"]);
+        controller.abort(new Error("gone"));
+        assert.match(String(await left), /gone/);
+      } else {
+        acquired = stayer.acquire({ blockingTimeout: 20_000 });
+        await asleep([driver], 1, FAIR, ["fair"]);
+        left = leaver.acquire({ blockingTimeout: 300 });
+        assert.equal(await left, false);
+      }
+      assert.equal(await queueLength(env), 1, "only the remaining waiter is queued");
+      assert.equal(await subscribers(env.server, CHANNEL), 1, "the channel is still subscribed");
+      // The remaining waiter re-checks when it becomes the head; let that run.
+      await asleep([driver], 1, FAIR, ["fair"]);
+      const sent = driver.sent;
+      await releaseFromElsewhere(env, "elsewhere.30000");
+      assert.equal(await within(acquired, 5_000, "the remaining waiter's acquire()"), true);
+      assert.equal(driver.sent, sent, "woken by the grant message, not by an attempt");
+      assert.equal(await stayer.owned(), true);
+      await stayer.release();
+    },
+  );
+}

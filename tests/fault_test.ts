@@ -405,13 +405,14 @@ for (const mode of MODES) {
   });
 }
 
-test("the exclusion checker flags live overlaps, early entries after a kill and stale writes", () => {
+test("the exclusion checker flags live overlaps, early entries after a kill, stale writes and acquisitions Redis did not back", () => {
   const check = (log: string) => checkLog(parseLog(log), { ttl: 900 });
   const clean = check("enter 1 0 10\nwrite 1 1 10 0\nexit 1 2 10\nenter 2 3 11\nexit 2 4 11\n");
   assert.deepEqual(clean.violations, []);
   assert.equal(clean.acquisitions, 2);
   const live = check("enter 1 0 10\nenter 2 1 11\nexit 2 2 11\nexit 1 3 10\n");
   assert.match(live.violations.join(), /token 2 .* token 1 .* was live/);
+  assert.equal(live.liveOverlaps, 1);
   const early = check("enter 1 0 10\nkill 10 100\nenter 2 200 11\n");
   assert.match(early.violations.join(), /100.0 ms after the holder of token 1 was killed/);
   const late = check("enter 1 0 10\nkill 10 100\nenter 2 700 11\n");
@@ -445,6 +446,31 @@ test("the exclusion checker flags live overlaps, early entries after a kill and 
   const brief = check("enter 1 0 10\nstop 10 10\ncont 10 50\nenter 2 700 11\n");
   assert.equal(brief.violations.length, 1);
   assert.equal(check("enter 2 0 10\nexit 2 1 10\nenter 1 2 11\n").tokensMonotonic, false);
+  // A waiter stopped while queued, handed the lock meanwhile, resumed after
+  // the hand-off ran out and token 2 was taken: its acquire() said true and
+  // Redis said "not yours" while its lease was live by its clock. That is a
+  // violation, and so is its overlap with token 2, which the pause would
+  // otherwise explain (the pause outlived a lease, but it had none).
+  const unbacked = check(
+    "wait 0 0 10\nstop 10 1\nenter 2 700 11\ncont 10 800\nunbacked 1 801 10\n" +
+      "enter 1 802 10\nwrite 1 803 10 0\nexit 2 804 11\nexit 1 805 10\n",
+  );
+  assert.equal(unbacked.unbacked, 1);
+  assert.match(
+    unbacked.violations[0],
+    /token 1 \(pid 10\) at 801.0 a lock that Redis did not back/,
+  );
+  assert.equal(unbacked.liveOverlaps, 1);
+  assert.equal(unbacked.explainedOverlaps, 0);
+  assert.match(unbacked.violations[1], /token 1 .*which Redis did not back, overlapped token 2/);
+  assert.equal(unbacked.staleWritesRejected, 2); // its entry (a first write) and its write
+  // A fair hand-off's lease is handoffTimeout until its first renewal: a
+  // holder stopped 260 ms may have lost a 300 ms one, not a 900 ms one.
+  const handedLog = "enter 1 0 10\nstop 10 10\nenter 2 270 11\ncont 10 280\n";
+  assert.equal(check(handedLog).liveOverlaps, 1);
+  const handed = checkLog(parseLog(handedLog), { ttl: 900, handoffTimeout: 300 });
+  assert.deepEqual(handed.violations, []);
+  assert.equal(handed.explainedOverlaps, 1);
 });
 
 for (const mode of MODES) {

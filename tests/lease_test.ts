@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "redis";
 import { LockLostError, LockNotOwnedError, RedisLock, RedisSpinLock } from "../mod.ts";
-import { commandCalls, delay, eachClient, subscribers } from "./_env.ts";
+import { commandCalls, delay, eachClient, subscribers, until, within } from "./_env.ts";
+import { asleep, type Mode, modeNamed, tracked } from "./_fault_modes.ts";
 import { startProxy } from "./_proxy.ts";
 import { startChild } from "./_process.ts";
 import { startRedis } from "./_redis.ts";
@@ -16,21 +17,29 @@ function lost(signal: AbortSignal): Promise<number> {
   });
 }
 
+/** The fault-harness mode of a lock class at its defaults (RedisLock is fair). */
+function modeOf(Lock: typeof RedisLock | typeof RedisSpinLock): Mode {
+  return modeNamed(Lock === RedisSpinLock ? "RedisSpinLock" : "RedisLock fair");
+}
+
 for (const Lock of [RedisLock, RedisSpinLock]) {
   eachClient(
     `${Lock.name}: a holder with ttl 300 keeps the lock through 2 s of work`,
     async (env) => {
       const holder = new Lock(await env.client(), "job", { ttl: 300 });
       await holder.lock();
-      const other = new Lock(await env.client(), "job");
+      const driver = tracked(await env.client());
+      const other = new Lock(driver, "job");
       for (let t = 0; t < 2_000; t += 250) {
         await delay(250);
         assert.equal(await other.acquire({ blocking: false }), false, `taken after ${t + 250} ms`);
       }
       assert.equal(holder.signal.aborted, false);
       const spinning = Lock === RedisSpinLock ? { sleepTime: 5 } : {};
+      const sent = driver.sent;
       const waiting = other.acquire({ blockingTimeout: 5_000, ...spinning });
-      await delay(30);
+      await until(() => driver.sent > sent, "the waiter's first attempt");
+      await asleep([driver], 1, modeOf(Lock));
       const releasedAt = performance.now();
       await holder.release();
       assert.equal(await waiting, true);
@@ -63,8 +72,13 @@ eachClient(
   async (env) => {
     const holder = new RedisLock(await env.client(), "job", { ttl: 600 });
     await holder.lock();
+    const abortedAt = lost(holder.signal);
+    const overwrittenAt = performance.now();
     await env.server.command("SET", "lock:{job}", "intruder", "PX", "5000");
-    await lost(holder.signal);
+    // Found by the next renewal (every 200 ms), not by the local deadline at 600 ms.
+    const after = (await within(abortedAt, 5_000, "the holder's signal")) - overwrittenAt;
+    assert.ok(after <= 200 + 150, `aborted ${after.toFixed(0)} ms after the overwrite`);
+    assert.ok(holder.signal.reason instanceof LockLostError);
     await assert.rejects(holder.release(), LockNotOwnedError);
     assert.equal(await env.server.command("GET", "lock:{job}"), "intruder");
   },
@@ -84,9 +98,10 @@ eachClient(
 eachClient(
   "renewal stops at release: no script runs afterwards and no timer keeps running",
   async (env) => {
-    const holder = new RedisLock(await env.client(), "job", { ttl: 150 });
+    const driver = tracked(await env.client());
+    const holder = new RedisLock(driver, "job", { ttl: 150 });
     await holder.lock();
-    await delay(200); // a few renewals
+    await until(() => driver.sent >= 3 && driver.inflight === 0, "two renewals");
     await holder.release();
     const before = await commandCalls(env.server, "evalsha");
     await delay(400);
