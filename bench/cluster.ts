@@ -17,8 +17,8 @@
 import process from "node:process";
 import { createClient, createCluster } from "redis";
 import { type LockClient, RedisLock } from "../mod.ts";
-import { type RedisCluster, startCluster } from "../tests/_cluster.ts";
-import { startRedis } from "../tests/_redis.ts";
+import { type RedisCluster, startCluster } from "../tests/harness/cluster.ts";
+import { startRedis } from "../tests/harness/redis.ts";
 import { lockKeys } from "../lib/redis/_keys.ts";
 
 const SECONDS = Number(process.argv[2] ?? Deno.args[0] ?? 4);

@@ -47,7 +47,7 @@ import {
   warmUp,
 } from "./_compare_run.ts";
 import { summarise } from "./_compare_stats.ts";
-import { startRedis } from "../tests/_redis.ts";
+import { startRedis } from "../tests/harness/redis.ts";
 
 const CONTENDERS = [1, 8, 32];
 const HOLDS_MS = [0, 1];

@@ -17,7 +17,7 @@ import { RedisLock, RedisSpinLock } from "../mod.ts";
 
 /** Either lock of this package. */
 type AnyLock = RedisLock | RedisSpinLock;
-import { startRedis } from "../tests/_redis.ts";
+import { startRedis } from "../tests/harness/redis.ts";
 
 const CONTENDERS = [1, 4, 16] as const;
 const SPIN_SLEEP_MS = 10;

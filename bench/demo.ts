@@ -18,7 +18,7 @@ import { type LockClient, RedisLock, RedisSpinLock } from "../mod.ts";
 
 /** Either lock of this package. */
 type AnyLock = RedisLock | RedisSpinLock;
-import { type RedisServer, startRedis } from "../tests/_redis.ts";
+import { type RedisServer, startRedis } from "../tests/harness/redis.ts";
 
 const WORKERS = Number(Deno.args[0] ?? 6);
 const SECONDS = Number(Deno.args[1] ?? 3);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { RedisLock, RedisSpinLock } from "../mod.ts";
-import { eachClient, subscribers, until } from "./_env.ts";
-import { asleep, modeNamed, tracked } from "./_fault_modes.ts";
+import { eachClient, subscribers, until } from "./harness/env.ts";
+import { asleep, modeNamed, tracked } from "./harness/fault_modes.ts";
 
 const CHANNEL = "lock:{job}:wake";
 

@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { LockError, RedisLock, RedisSpinLock } from "../mod.ts";
-import { commandCalls, eachClient, until } from "./_env.ts";
-import { eachKind, MODES } from "./_fault_modes.ts";
+import { commandCalls, eachClient, until } from "./harness/env.ts";
+import { eachKind, MODES } from "./harness/fault_modes.ts";
 
 type Case = [what: string, make: (client: unknown) => unknown, error: typeof Error, match: RegExp];
 

@@ -24,12 +24,12 @@ import {
   testEnv,
   until,
   within,
-} from "./_env.ts";
-import { eachKind, tracked } from "./_fault_modes.ts";
-import { startProxy } from "./_proxy.ts";
-import { type ProxiedSubscriber, proxiedSubscriber } from "./_split_driver.ts";
-import { type Child, runtimeCommand, startChild } from "./_process.ts";
-import { clientKind } from "./_clients.ts";
+} from "./harness/env.ts";
+import { eachKind, tracked } from "./harness/fault_modes.ts";
+import { startProxy } from "./harness/proxy.ts";
+import { type ProxiedSubscriber, proxiedSubscriber } from "./harness/split_driver.ts";
+import { type Child, runtimeCommand, startChild } from "./harness/process.ts";
+import { clientKind } from "./harness/clients.ts";
 
 const CHANNEL = "lock:{job}:wake";
 const QUEUE = "lock:{job}:queue";

@@ -7,9 +7,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { type LockClient, RedisLock } from "../mod.ts";
 import { lockKeys } from "../lib/redis/_keys.ts";
-import { clientKind } from "./_clients.ts";
-import { subscribers, until } from "./_env.ts";
-import { type RedisServer, startRedis } from "./_redis.ts";
+import { clientKind } from "./harness/clients.ts";
+import { subscribers, until } from "./harness/env.ts";
+import { type RedisServer, startRedis } from "./harness/redis.ts";
 
 const skip = "Bun" in globalThis ? false : "Bun's RedisClient exists only on Bun";
 

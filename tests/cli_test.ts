@@ -9,9 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { createClient } from "redis";
-import { subscribers, until } from "./_env.ts";
-import { runtimeCommand } from "./_process.ts";
-import { freePort, type RedisServer, startRedis } from "./_redis.ts";
+import { subscribers, until } from "./harness/env.ts";
+import { runtimeCommand } from "./harness/process.ts";
+import { freePort, type RedisServer, startRedis } from "./harness/redis.ts";
 
 /** One `redis-lock` process, its output collected. */
 interface Cli {

@@ -14,8 +14,8 @@ import {
   nodeRedisClusterDriver,
 } from "../lib/clients/node_redis_cluster.ts";
 import { SETTLE_MS } from "../lib/clients/_cluster_pubsub.ts";
-import { recorder } from "./_cluster.ts";
-import { delay, until } from "./_env.ts";
+import { recorder } from "./harness/cluster.ts";
+import { delay, until } from "./harness/env.ts";
 
 /** A stand-in cluster client that records commands; `reply` answers them. */
 class FakeCluster extends EventEmitter {

@@ -14,10 +14,10 @@ import {
   recorder,
   type RedisCluster,
   startCluster,
-} from "./_cluster.ts";
-import { delay, until } from "./_env.ts";
-import { asleep, modeNamed, tracked } from "./_fault_modes.ts";
-import type { Reply } from "./_redis.ts";
+} from "./harness/cluster.ts";
+import { delay, until } from "./harness/env.ts";
+import { asleep, modeNamed, tracked } from "./harness/fault_modes.ts";
+import type { Reply } from "./harness/redis.ts";
 
 // One cluster for the whole file, started by the first test that needs it.
 let shared: Promise<RedisCluster> | undefined;

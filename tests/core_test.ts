@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { LockNotOwnedError, RedisLock, RedisSpinLock } from "../mod.ts";
-import { commandCalls, delay, eachClient, subscribers } from "./_env.ts";
+import { commandCalls, delay, eachClient, subscribers } from "./harness/env.ts";
 
 const CHANNEL = "lock:{job}:wake";
 

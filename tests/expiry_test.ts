@@ -5,10 +5,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
-import { until } from "./_env.ts";
-import { clientKind } from "./_clients.ts";
-import { type Child, startChild } from "./_process.ts";
-import { startRedis } from "./_redis.ts";
+import { until } from "./harness/env.ts";
+import { clientKind } from "./harness/clients.ts";
+import { type Child, startChild } from "./harness/process.ts";
+import { startRedis } from "./harness/redis.ts";
 
 const TTL = 1_000;
 const HANDOFF_TIMEOUT = 1_000;

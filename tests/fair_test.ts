@@ -13,13 +13,13 @@ import {
   type TestEnv,
   until,
   within,
-} from "./_env.ts";
+} from "./harness/env.ts";
 import { lockKeys } from "../lib/redis/_keys.ts";
 import { RELEASE } from "../lib/redis/_scripts.ts";
 import { LINGER_MS } from "../lib/wait/subscriber_manager.ts";
-import { startChild } from "./_process.ts";
-import { startRedis } from "./_redis.ts";
-import { asleep, modeNamed, tracked } from "./_fault_modes.ts";
+import { startChild } from "./harness/process.ts";
+import { startRedis } from "./harness/redis.ts";
+import { asleep, modeNamed, tracked } from "./harness/fault_modes.ts";
 
 const QUEUE = "lock:{fair}:queue";
 

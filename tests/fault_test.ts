@@ -22,7 +22,7 @@ import {
   type TestEnv,
   until,
   within,
-} from "./_env.ts";
+} from "./harness/env.ts";
 import {
   asleep,
   eachKind,
@@ -31,11 +31,11 @@ import {
   MODES,
   tracked,
   type TrackedDriver,
-} from "./_fault_modes.ts";
-import { checkLog, parseLog } from "./_fault_log.ts";
-import { startFleet } from "./_fault_fleet.ts";
-import { startProxy } from "./_proxy.ts";
-import { startRedis } from "./_redis.ts";
+} from "./harness/fault_modes.ts";
+import { checkLog, parseLog } from "./harness/fault_log.ts";
+import { startFleet } from "./harness/fault_fleet.ts";
+import { startProxy } from "./harness/proxy.ts";
+import { startRedis } from "./harness/redis.ts";
 
 const PUBSUB_MODES = MODES.filter((m) => m.pubsub);
 /** How late after its deadline a wait may still settle on a loaded machine. */

@@ -5,9 +5,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { RedisLock } from "../mod.ts";
-import { testEnv, until } from "./_env.ts";
-import { clientKind } from "./_clients.ts";
-import { MODES } from "./_fault_modes.ts";
+import { testEnv, until } from "./harness/env.ts";
+import { clientKind } from "./harness/clients.ts";
+import { MODES } from "./harness/fault_modes.ts";
 
 const QUEUE = "lock:{job}:queue";
 const WAIT = { blockingTimeout: 5_000 }; // the client may still be reconnecting

@@ -5,11 +5,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "redis";
 import { LockLostError, LockNotOwnedError, RedisLock, RedisSpinLock } from "../mod.ts";
-import { commandCalls, delay, eachClient, subscribers, until, within } from "./_env.ts";
-import { asleep, type Mode, modeNamed, tracked } from "./_fault_modes.ts";
-import { startProxy } from "./_proxy.ts";
-import { startChild } from "./_process.ts";
-import { startRedis } from "./_redis.ts";
+import { commandCalls, delay, eachClient, subscribers, until, within } from "./harness/env.ts";
+import { asleep, type Mode, modeNamed, tracked } from "./harness/fault_modes.ts";
+import { startProxy } from "./harness/proxy.ts";
+import { startChild } from "./harness/process.ts";
+import { startRedis } from "./harness/redis.ts";
 
 function lost(signal: AbortSignal): Promise<number> {
   return new Promise((resolve) => {

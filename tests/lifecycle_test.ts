@@ -1,9 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { LockNotOwnedError, RedisLock } from "../mod.ts";
-import { CLIENT_KINDS, delay, eachClient } from "./_env.ts";
-import { startChild } from "./_process.ts";
-import { startRedis } from "./_redis.ts";
+import { CLIENT_KINDS, delay, eachClient } from "./harness/env.ts";
+import { startChild } from "./harness/process.ts";
+import { startRedis } from "./harness/redis.ts";
 
 eachClient("many contenders on separate connections never overlap, and all finish", async (env) => {
   let inside = 0;

@@ -2,8 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { RedisLock } from "../mod.ts";
 import { lockKeys } from "../lib/redis/_keys.ts";
-import { eachClient } from "./_env.ts";
-import { startRedis } from "./_redis.ts";
+import { eachClient } from "./harness/env.ts";
+import { startRedis } from "./harness/redis.ts";
 
 const HOSTILE = [
   "a b",

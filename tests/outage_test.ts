@@ -7,8 +7,8 @@
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { LockTimeoutError } from "../mod.ts";
-import { eachClient, within } from "./_env.ts";
-import { eachKind, MODES } from "./_fault_modes.ts";
+import { eachClient, within } from "./harness/env.ts";
+import { eachKind, MODES } from "./harness/fault_modes.ts";
 
 const TIMEOUT = 500;
 const GRACE = 500; // ATTEMPT_GRACE_MS

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as net from "node:net";
-import { startProxy, type TcpProxy } from "./_proxy.ts";
+import { startProxy, type TcpProxy } from "./harness/proxy.ts";
 
 /** Starts a TCP echo server on a free port; `close()` destroys its sockets and awaits the close. */
 async function startEcho(): Promise<{ port: number; close(): Promise<void> }> {

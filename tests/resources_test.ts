@@ -1,9 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { within } from "./_env.ts";
-import { MODES } from "./_fault_modes.ts";
-import { startChild } from "./_process.ts";
-import { startRedis } from "./_redis.ts";
+import { within } from "./harness/env.ts";
+import { MODES } from "./harness/fault_modes.ts";
+import { startChild } from "./harness/process.ts";
+import { startRedis } from "./harness/redis.ts";
 
 interface Round {
   readonly seconds: number;

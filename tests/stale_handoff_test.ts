@@ -23,10 +23,10 @@ import { type LockClient, type RedisDriver, RedisLock } from "../mod.ts";
 import { resolveDriver } from "../lib/clients/lock_client.ts";
 import { lockKeys } from "../lib/redis/_keys.ts";
 import { SubscriberManager } from "../lib/wait/subscriber_manager.ts";
-import { CLIENT_KINDS, type TestEnv, testEnv, until, within } from "./_env.ts";
-import { eachKind } from "./_fault_modes.ts";
-import { type Child, startChild } from "./_process.ts";
-import { startProxy } from "./_proxy.ts";
+import { CLIENT_KINDS, type TestEnv, testEnv, until, within } from "./harness/env.ts";
+import { eachKind } from "./harness/fault_modes.ts";
+import { type Child, startChild } from "./harness/process.ts";
+import { startProxy } from "./harness/proxy.ts";
 
 const NAME = "stale";
 const KEYS = lockKeys(NAME);

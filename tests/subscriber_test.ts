@@ -3,8 +3,8 @@ import { RedisLock } from "../mod.ts";
 import { LINGER_MS, SubscriberManager } from "../lib/wait/subscriber_manager.ts";
 import { resolveDriver } from "../lib/clients/lock_client.ts";
 import { lockKeys } from "../lib/redis/_keys.ts";
-import { channels, delay, eachClient, subscribers, until } from "./_env.ts";
-import { asleep, modeNamed, tracked } from "./_fault_modes.ts";
+import { channels, delay, eachClient, subscribers, until } from "./harness/env.ts";
+import { asleep, modeNamed, tracked } from "./harness/fault_modes.ts";
 
 eachClient(
   "many waits, timeouts and aborts share one subscriber connection and leave no channel",

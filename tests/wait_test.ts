@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { type RedisDriver, RedisLock } from "../mod.ts";
 import { RECHECK_INTERVAL_MS } from "../lib/wait/_pubsub_wait.ts";
 import { resolveDriver } from "../lib/clients/lock_client.ts";
-import { commandCalls, delay, eachClient, queued, subscribers } from "./_env.ts";
+import { commandCalls, delay, eachClient, queued, subscribers } from "./harness/env.ts";
 
 const CHANNEL = "lock:{job}:wake";
 

@@ -6,7 +6,7 @@
  */
 
 import { appendFileSync, readFileSync } from "node:fs";
-import { type Child, startChild } from "./_process.ts";
+import { type Child, startChild } from "./process.ts";
 
 /** How the workers of a fleet run. */
 export interface FleetOptions {

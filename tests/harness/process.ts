@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 
 /** The command that runs `script` on this runtime (Deno, Bun, or Node with tsx). */
 export function runtimeCommand(script: string): [string, string[]] {
-  const path = fileURLToPath(new URL(script, import.meta.url));
+  const path = fileURLToPath(new URL(`../${script}`, import.meta.url)); // relative to tests/
   if ("Deno" in globalThis) return [process.execPath, ["run", "-A", path]];
   if ("Bun" in globalThis) return [process.execPath, ["run", path]];
   return [process.execPath, ["--import", "tsx", path]];

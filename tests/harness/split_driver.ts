@@ -4,10 +4,10 @@
  * Pub/Sub alone while scripts still run.
  */
 
-import type { LockClient, RedisDriver } from "../mod.ts";
-import { resolveDriver } from "../lib/clients/lock_client.ts";
-import type { ClientKind, TestEnv } from "./_env.ts";
-import { startProxy, type TcpProxy } from "./_proxy.ts";
+import type { LockClient, RedisDriver } from "../../mod.ts";
+import { resolveDriver } from "../../lib/clients/lock_client.ts";
+import type { ClientKind, TestEnv } from "./env.ts";
+import { startProxy, type TcpProxy } from "./proxy.ts";
 
 /** Scripts and `isTransient` from `commands`; `createSubscriber`, `sharded` from `subscriber`. */
 export function splitDriver(commands: LockClient, subscriber: LockClient): RedisDriver {

@@ -8,7 +8,7 @@ import { createClient as createClient6 } from "redis";
 import { createClient as createClient5 } from "redis5";
 import { Redis as IoRedis5 } from "ioredis";
 import { Redis as IoRedis6 } from "ioredis6";
-import type { LockClient } from "../mod.ts";
+import type { LockClient } from "../../mod.ts";
 
 /** A Redis client library under test. */
 export interface ClientKind {

@@ -14,8 +14,8 @@ import { createCluster as createCluster6 } from "redis";
 import { createCluster as createCluster5 } from "redis5";
 import { Cluster as Cluster5 } from "ioredis";
 import { Cluster as Cluster6 } from "ioredis6";
-import type { LockClient, SubscriberEvents } from "../mod.ts";
-import { freePort, launch as launchRedis, rawCommand, type Reply } from "./_redis.ts";
+import type { LockClient, SubscriberEvents } from "../../mod.ts";
+import { freePort, launch as launchRedis, rawCommand, type Reply } from "./redis.ts";
 
 /** One redis-server of the cluster. */
 export interface ClusterNode {

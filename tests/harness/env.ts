@@ -4,11 +4,11 @@
  */
 
 import { test } from "node:test";
-import type { LockClient } from "../mod.ts";
-import { CLIENT_KINDS, type ClientKind } from "./_clients.ts";
-import { resolveDriver } from "../lib/clients/lock_client.ts";
-import { SubscriberManager } from "../lib/wait/subscriber_manager.ts";
-import { type RedisServer, startRedis } from "./_redis.ts";
+import type { LockClient } from "../../mod.ts";
+import { CLIENT_KINDS, type ClientKind } from "./clients.ts";
+import { resolveDriver } from "../../lib/clients/lock_client.ts";
+import { SubscriberManager } from "../../lib/wait/subscriber_manager.ts";
+import { type RedisServer, startRedis } from "./redis.ts";
 
 export { CLIENT_KINDS, type ClientKind };
 

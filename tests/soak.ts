@@ -35,13 +35,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { CLIENT_KINDS } from "../tests/_clients.ts";
-import { within } from "../tests/_env.ts";
-import { MODES } from "../tests/_fault_modes.ts";
+import { CLIENT_KINDS } from "./harness/clients.ts";
+import { within } from "./harness/env.ts";
+import { MODES } from "./harness/fault_modes.ts";
 import { lockKeys } from "../lib/redis/_keys.ts";
-import { type Fleet, startFleet } from "../tests/_fault_fleet.ts";
-import { checkLog, parseLog, type Report } from "../tests/_fault_log.ts";
-import { type RedisServer, startRedis } from "../tests/_redis.ts";
+import { type Fleet, startFleet } from "./harness/fault_fleet.ts";
+import { checkLog, parseLog, type Report } from "./harness/fault_log.ts";
+import { type RedisServer, startRedis } from "./harness/redis.ts";
 
 const { values } = parseArgs({
   args: process.argv.slice(2),

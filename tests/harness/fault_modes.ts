@@ -5,16 +5,16 @@
  */
 
 import { test } from "node:test";
-import type { LockClient, LockOptions, RedisDriver, SpinAcquireOptions } from "../mod.ts";
-import { RedisLock, RedisSpinLock } from "../mod.ts";
+import type { LockClient, LockOptions, RedisDriver, SpinAcquireOptions } from "../../mod.ts";
+import { RedisLock, RedisSpinLock } from "../../mod.ts";
 
 /** Either lock of this package. */
 type AnyLock = RedisLock | RedisSpinLock;
-import { resolveDriver } from "../lib/clients/lock_client.ts";
-import { lockKeys } from "../lib/redis/_keys.ts";
-import { SubscriberManager } from "../lib/wait/subscriber_manager.ts";
-import { CLIENT_KINDS, type ClientKind, type TestEnv, testEnv, until } from "./_env.ts";
-import type { RedisServer } from "./_redis.ts";
+import { resolveDriver } from "../../lib/clients/lock_client.ts";
+import { lockKeys } from "../../lib/redis/_keys.ts";
+import { SubscriberManager } from "../../lib/wait/subscriber_manager.ts";
+import { CLIENT_KINDS, type ClientKind, type TestEnv, testEnv, until } from "./env.ts";
+import type { RedisServer } from "./redis.ts";
 
 /** One way to hold a lock. */
 export interface Mode {
