@@ -12,9 +12,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { RedisLock } from "../mod.ts";
-import { testEnv, until, within } from "./_env.ts";
-import { type Child, startChild } from "./_process.ts";
-import type { RedisServer } from "./_redis.ts";
+import { testEnv, until, within } from "./harness/env.ts";
+import { type Child, startChild } from "./harness/process.ts";
+import type { RedisServer } from "./harness/redis.ts";
 
 const TESTS_DIR = fileURLToPath(new URL(".", import.meta.url));
 const README_URL = "redis://127.0.0.1:6379";

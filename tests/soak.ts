@@ -21,7 +21,7 @@
  *   and accepted every write of the newest holder;
  * - tokens grow with the order of acquisition.
  *
- * Run:  deno run -A bench/soak.ts [--processes 4] [--seconds 20] [--kills 4] [--pauses 4]
+ * Run:  deno run -A tests/soak.ts [--processes 4] [--seconds 20] [--kills 4] [--pauses 4]
  *         [--handoff-pauses 6] [--ttl 1000] [--handoff-timeout 500] [--count 100000]
  *         [--modes "RedisLock fair,RedisLock non-fair,RedisSpinLock"]
  *

@@ -1,6 +1,6 @@
 /**
  * The exclusion checker for multi-process runs (tests/fault_test.ts and
- * bench/soak.ts). Workers append one line per event to a shared file, and
+ * tests/soak.ts). Workers append one line per event to a shared file, and
  * the controller appends its faults; appends are atomic, so the file's order
  * is the true order of events. Lines (times are `performance.timeOrigin +
  * performance.now()`, in ms):
