@@ -1,146 +1,202 @@
 /**
- * The command that `redis-lock run` guards: started with the terminal's
- * stdin, stdout and stderr, sent every signal `redis-lock` catches, and
- * stopped (SIGTERM, then SIGKILL after a grace period) when the lock is lost.
+ * The command that `redis-lock run` guards. It runs in a session and process
+ * group of its own (so a terminal's Ctrl-C reaches `redis-lock` only, which
+ * passes it on once), and every signal, stop and clean-up goes to its whole
+ * group: its children and grandchildren too. It is started through a gate:
+ * `/bin/sh` blocked on a pipe, which `exec`s the command only once the
+ * watchdog knows the group and the lock is confirmed; if `redis-lock` dies
+ * before that, the gate exits and the command never runs. When the command
+ * exits while processes it started still run in its group, those are
+ * stopped (SIGTERM, SIGKILL after the grace period) before the lock is
+ * released.
+ *
+ * With `foreground`, the command stays in `redis-lock`'s process group (the
+ * terminal's foreground group, so it can read the terminal and be stopped
+ * with Ctrl-Z); then only its own process is signalled, and signals a
+ * terminal sends to the whole group are not passed on again.
  *
  * @module
  */
 
-import { type ChildProcess, spawn } from "node:child_process";
 import process from "node:process";
 import { EXIT_CODES, messageOf, printError, signalExitCode } from "./cli_exit.ts";
 import { formatDuration } from "./cli_duration.ts";
-import type { SignalTrap } from "./cli_signals.ts";
+import { isRunning, sendSignal, type Target } from "./cli_group.ts";
+import { TERMINAL_SIGNALS } from "./cli_signals.ts";
+import { findProgram, type Gated, gone, spawnGated } from "./cli_spawn.ts";
+import type { ChildOptions, ChildOutcome, Supervision } from "./cli_supervision.ts";
+import { startWatchdog, type Watchdog } from "./cli_watchdog.ts";
+
+export type { ChildOptions, ChildOutcome, Supervision } from "./cli_supervision.ts";
 
 /**
- * How to run the command; see {@linkcode superviseChild}.
- *
- * @example
- * ```ts
- * import type { ChildOptions } from "./cli_child.ts";
- * import { trapSignals } from "./cli_signals.ts";
- *
- * const options: ChildOptions = {
- *   command: ["make", "deploy"],
- *   lost: new AbortController().signal,
- *   killAfter: 10_000,
- *   signals: trapSignals(),
- * };
- * ```
- */
-export interface ChildOptions {
-  /** The program and its arguments. */
-  readonly command: readonly string[];
-  /** Variables to add to the environment of the command. */
-  readonly env?: Readonly<Record<string, string>>;
-  /** The lock's lost-lock signal: when it aborts, the command is stopped. */
-  readonly lost: AbortSignal;
-  /** How long to wait after SIGTERM before SIGKILL, in ms. */
-  readonly killAfter: number;
-  /** Caught signals, all forwarded to the command. */
-  readonly signals: SignalTrap;
-}
-
-/**
- * How the command ended.
- *
- * @example
- * ```ts
- * import type { ChildOutcome } from "./cli_child.ts";
- *
- * const outcome: ChildOutcome = { code: 0, lost: false };
- * ```
- */
-export interface ChildOutcome {
-  /**
-   * The command's exit code; 128 + the signal number when a signal ended it;
-   * 127 when it was not found and 126 when it could not be executed.
-   */
-  readonly code: number;
-  /** Whether it was stopped because the lock was lost. */
-  readonly lost: boolean;
-}
-
-/**
- * Runs the command to its end. Caught signals go to it as they arrive; when
- * `lost` aborts, it gets SIGTERM, and SIGKILL `killAfter` ms later if it is
- * still running.
+ * Runs the command under a watchdog, and supervises it to its end.
  *
  * @param options The command and how to watch it.
- * @returns How it ended; never rejects.
+ * @returns The supervision; its outcome never rejects.
  *
  * @example
  * ```ts
+ * import process from "node:process";
  * import { superviseChild } from "./cli_child.ts";
  * import { trapSignals } from "./cli_signals.ts";
  *
  * const signals = trapSignals();
- * const lost = new AbortController();
- * const outcome = await superviseChild({
+ * const { outcome } = superviseChild({
  *   command: ["sh", "-c", "exit 3"],
- *   lost: lost.signal,
+ *   env: { ...process.env } as Record<string, string>,
  *   killAfter: 10_000,
+ *   foreground: false,
+ *   quiet: false,
  *   signals,
+ *   mayStart: () => true,
+ *   mayContinue: () => true,
  * });
+ * console.log((await outcome).code); // 3
  * signals.dispose();
- * console.log(outcome.code); // 3
  * ```
  */
-export function superviseChild(options: ChildOptions): Promise<ChildOutcome> {
-  const [program, ...args] = options.command;
-  const env = options.env ? { ...process.env, ...options.env } : undefined;
-  return new Promise((resolve) => {
-    let child: ChildProcess;
-    let lost = false;
-    let killTimer: ReturnType<typeof setTimeout> | undefined;
-    let stopForwarding = () => {};
-    let settled = false;
-    const onLost = () => {
-      lost = true;
-      const reason = messageOf(options.lost.reason);
-      const grace = formatDuration(options.killAfter);
-      printError(`${reason}; stopping the command (SIGTERM, SIGKILL after ${grace})`);
-      kill(child, "SIGTERM");
-      killTimer = setTimeout(() => kill(child, "SIGKILL"), options.killAfter);
-    };
-    const finish = (code: number) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(killTimer);
-      stopForwarding();
-      options.lost.removeEventListener("abort", onLost);
-      resolve({ code, lost });
-    };
-    try {
-      child = spawn(program, args, { stdio: "inherit", env });
-    } catch (err) {
-      finish(spawnFailure(program, err));
+export function superviseChild(options: ChildOptions): Supervision {
+  let target: Target | undefined;
+  let watchdog: Watchdog | undefined;
+  let requestedKillBy: number | undefined; // a stop asked for before the command started
+  let stopping = false;
+  let killedAt: number | undefined;
+  let killBy = Infinity;
+  let killTimer: ReturnType<typeof setTimeout> | undefined;
+  let suspended = false;
+  let killedStopped = false;
+
+  const kill = () => {
+    clearTimeout(killTimer);
+    killBy = -Infinity;
+    if (killedAt === undefined) killedAt = performance.now();
+    sendSignal(target!, "SIGKILL");
+  };
+  const stop = (by: number) => {
+    if (!target) {
+      requestedKillBy = Math.min(requestedKillBy ?? Infinity, by);
       return;
     }
-    child.once("error", (err) => {
-      if (child.pid === undefined) finish(spawnFailure(program, err));
+    const now = performance.now();
+    if (suspended) {
+      // Stopped with redis-lock (Ctrl-Z), whose lease may have run out
+      // meanwhile: resuming it to handle SIGTERM could run it without the lock.
+      stopping = true;
+      kill();
+      return;
+    }
+    if (!stopping) {
+      stopping = true;
+      if (by > now) sendSignal(target, "SIGTERM");
+      watchdog!.stopBy(by - now);
+    }
+    if (by >= killBy) return;
+    killBy = by;
+    clearTimeout(killTimer);
+    if (by <= now) kill();
+    else killTimer = setTimeout(kill, by - now);
+  };
+
+  const run = async (): Promise<ChildOutcome> => {
+    const [program, ...args] = options.command;
+    const missing = findProgram(program, options.env.PATH);
+    if (missing) {
+      printError(`cannot run ${JSON.stringify(program)}: ${missing.message}`);
+      return { code: missing.code, started: false, killedStopped };
+    }
+    watchdog = startWatchdog(options.killAfter);
+    let gated: Gated;
+    try {
+      gated = spawnGated([program, ...args], options.env, !options.foreground);
+    } catch (err) {
+      await watchdog.disarm();
+      printError(`cannot run ${JSON.stringify(program)}: ${messageOf(err)}`);
+      return { code: EXIT_CODES.cannotExecute, started: false, killedStopped };
+    }
+    const child = gated.child;
+    const exited = new Promise<number>((resolve) => {
+      child.once("exit", (code, signal) => resolve(code ?? signalExitCode(signal ?? "SIGKILL")));
+      child.once("error", (err) => {
+        if (child.pid !== undefined) return;
+        printError(`cannot run ${JSON.stringify(program)}: ${messageOf(err)}`);
+        resolve(EXIT_CODES.cannotExecute);
+      });
     });
-    child.once("exit", (code, signal) => finish(code ?? signalExitCode(signal ?? "SIGKILL")));
-    stopForwarding = options.signals.forward((signal) => kill(child, signal));
-    if (options.lost.aborted) onLost();
-    else options.lost.addEventListener("abort", onLost, { once: true });
-  });
-}
+    if (child.pid === undefined) {
+      const code = await exited;
+      await watchdog.disarm();
+      return { code, started: false, killedStopped };
+    }
+    target = { pid: child.pid, group: !options.foreground };
+    watchdog.arm(target);
+    const go = requestedKillBy === undefined && options.mayStart();
+    gated.open(go);
+    if (!go) {
+      await exited;
+      await watchdog.disarm();
+      return { code: 0, started: false, killedStopped };
+    }
 
-function kill(child: ChildProcess, signal: string): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    // Not child.kill(): Deno's then reports the signal sent as the cause of
-    // the exit, even when the command caught it and exited with its own code.
-    process.kill(child.pid, signal);
-  } catch {
-    // Already gone: its exit event is on its way.
-  }
-}
+    const stopForwarding = options.signals.forward((signal) => {
+      if (options.foreground && TERMINAL_SIGNALS.includes(signal)) return; // it has them already
+      sendSignal(target!, signal);
+    });
+    const onStop = () => {
+      // Ctrl-Z: the command's group is in another session, where SIGTSTP
+      // would be discarded, so it gets SIGSTOP; then redis-lock stops too.
+      suspended = true;
+      sendSignal(target!, "SIGSTOP");
+      process.kill(process.pid, "SIGSTOP");
+    };
+    const onContinue = () => {
+      if (options.foreground) {
+        if (!options.mayContinue()) {
+          killedStopped = true;
+          kill();
+        }
+        return;
+      }
+      if (!suspended) return;
+      suspended = false;
+      if (options.mayContinue()) {
+        sendSignal(target!, "SIGCONT");
+      } else {
+        killedStopped = true;
+        kill(); // it never runs again: the lease may be gone
+      }
+    };
+    if (!options.foreground) process.on("SIGTSTP", onStop);
+    process.on("SIGCONT", onContinue);
+    try {
+      const code = await exited;
+      if (target.group && isRunning(target)) {
+        if (!stopping && !options.quiet) {
+          printError(
+            "the command exited, but processes it started still run in its process group; " +
+              `stopping them (SIGTERM, SIGKILL after ${formatDuration(options.killAfter)})`,
+          );
+        }
+        stop(performance.now() + options.killAfter);
+        await gone(target, () => killedAt);
+      }
+      return { code, started: true, killedStopped };
+    } finally {
+      clearTimeout(killTimer);
+      stopForwarding();
+      process.off("SIGTSTP", onStop);
+      process.off("SIGCONT", onContinue);
+      await watchdog.disarm();
+    }
+  };
 
-function spawnFailure(program: string, err: unknown): number {
-  const code = (err as { code?: unknown } | null)?.code;
-  const notFound = code === "ENOENT";
-  printError(`cannot run ${JSON.stringify(program)}: ${notFound ? "not found" : messageOf(err)}`);
-  return notFound ? EXIT_CODES.notFound : EXIT_CODES.cannotExecute;
+  return {
+    stop(by = performance.now() + options.killAfter) {
+      stop(by);
+    },
+    get suspended() {
+      return suspended;
+    },
+    outcome: run(),
+  };
 }

@@ -28,7 +28,7 @@ Usage:
 Commands:
   run       Wait for the lock <name>, run a command while holding it, release it
   status    Show whether <name> is held, for how much longer, and who waits
-  release   Delete a stuck lock (needs --force) and wake its waiters
+  release   Take a stuck lock from its holder (needs --force) and wake its waiters
 
 ${REDIS}
 
@@ -54,15 +54,26 @@ Waits for the lock <name>, runs <command> while holding it (renewing the
 lease), releases it when the command ends, and exits with the command's exit
 code. Machines that share the Redis server take turns.
 
+No process of the command runs without the lock: the command runs in a
+process group of its own, and its whole group is stopped (SIGTERM, then
+SIGKILL after --kill-after) when the lock is lost or revoked by release
+--force, before its lease could end when renewals fail, when the command
+exits leaving processes behind (before the release), and, through a
+watchdog, when redis-lock itself is killed.
+
 Options:
   -w, --wait <duration>     How long to wait for the lock; 0 = one try (default: forever)
   --ttl <duration>          Lease: how long the lock outlives a crashed redis-lock
-                            (default 30s; renewed every ttl/3 while the command runs)
+                            (default 30s, at least 1s)
   -E, --conflict-exit-code <code>
-                            Exit code when the lock was not acquired in time (default 75)
-  --kill-after <duration>   After the lock is lost: SIGTERM, then SIGKILL this much
-                            later (default 10s)
-  --fencing                 Pass a fencing token in $REDIS_LOCK_FENCING_TOKEN
+                            Exit code when the lock was not acquired in time (default 75;
+                            it changes only that code)
+  --kill-after <duration>   SIGKILL this long after SIGTERM whenever the command is stopped
+                            (default 10s, less for a short --ttl; at most ttl - margin - 150ms)
+  --foreground              Keep the command in the terminal's foreground group (interactive
+                            programs); then only its own process is signalled
+  --fencing                 Pass a fencing token in $REDIS_LOCK_FENCING_TOKEN (without it,
+                            that variable is removed)
   --spin                    Wait by polling (RedisSpinLock) instead of Pub/Sub
   --no-fair                 Race for the lock instead of queueing (fair mode is the default)
   -q, --quiet               No status line while waiting, no message when busy
@@ -71,22 +82,30 @@ ${REDIS}
 
 Durations: 500ms, 30s, 5m, 1h, or a plain number of milliseconds.
 
-Signals: SIGINT, SIGTERM and SIGHUP are passed on to the command; the lock is
-released when it ends. While still waiting, they stop the wait (exit 128+n).
+Lease bound: with --ttl T and --kill-after K, if no renewal succeeds, the
+command gets SIGTERM at T-M-K after the last renewal Redis confirmed and
+SIGKILL at T-M (M = T/10, from 100ms to 1s): it is dead before the lease ends.
+
+Signals: SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM and
+SIGWINCH are passed on to the command's group, once (Ctrl-C reaches only
+redis-lock, which passes it on); none opens a debugger. Ctrl-Z stops the
+command with redis-lock. While still connecting or waiting, a signal stops
+the wait (exit 128+n). Under systemd, use KillMode=mixed.
 
 Exit codes:
   <code>   the command's exit code (128+n when signal n ended it)
   75       the lock was not acquired within --wait (change it with -E)
-  76       the lock was lost while the command ran; the command was stopped
+  76       the lock was lost, revoked, or not renewed in time; the command was stopped
   69       Redis could not be reached or failed
   2        bad usage
   126/127  the command could not be executed / was not found
-  130/143  SIGINT/SIGTERM while waiting; the lock was not taken
+  128+n    signal n while connecting or waiting; the lock was not taken
 
 Examples:
   redis-lock run deploy -- ./deploy.sh production
   redis-lock run --wait 0 nightly-report -- /usr/local/bin/report.sh
   redis-lock run --wait 5m --ttl 10s --fencing migrate -- sh -c 'migrate --fence "$REDIS_LOCK_FENCING_TOKEN"'
+  redis-lock run --foreground db-console -- psql production
 `;
 
 /**
@@ -128,13 +147,16 @@ Examples:
  */
 export const RELEASE_HELP: string = `Usage: redis-lock release --force <name>
 
-Deletes the lock <name> whoever holds it, and wakes its waiters: for an
-operator, when a holder is stuck. A redis-lock run that held it finds out at
-its next renewal (within a third of its --ttl) and stops its command (exit 76).
-Without --force it refuses (exit 2). Exits 0, also when the lock was free.
+Takes the lock <name> from its holder, for an operator whose holder is stuck.
+A redis-lock run that holds it is asked to stop its command (SIGTERM, SIGKILL
+after its --kill-after) and let go; release waits for that, so no waiter's
+command starts beside the old one. If no redis-lock run answers within 2s, or
+it has not let go by its --kill-after plus 7s, the key is deleted and the
+waiters are woken. Without --force it refuses (exit 2). Exits 0, also when
+the lock was free.
 
 Options:
-  --force       Really delete the lock
+  --force       Really take the lock away
   -h, --help    Show this help
 ${REDIS}
 

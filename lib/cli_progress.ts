@@ -8,8 +8,8 @@
  */
 
 import process from "node:process";
-import type { RedisDriver } from "./redis/driver.ts";
 import { formatDuration } from "./cli_duration.ts";
+import type { CommandClient } from "./cli_keys.ts";
 import { type LockStatus, readStatus } from "./cli_scripts.ts";
 
 const DRAW_EVERY_MS = 200;
@@ -53,7 +53,7 @@ export interface Progress {
 /**
  * Starts drawing the status line of a wait for the lock `name`.
  *
- * @param driver The driver to read the lock's state with.
+ * @param client The client to read the lock's state with.
  * @param name The lock's name.
  * @param stream Where to draw; a terminal. @default {process.stderr}
  * @returns The status line; `stop()` it when the wait ends.
@@ -61,18 +61,17 @@ export interface Progress {
  * @example
  * ```ts
  * import { startProgress } from "./cli_progress.ts";
- * import { resolveDriver } from "./clients/lock_client.ts";
  * import { createClient } from "npm:redis@^6";
  *
  * const client = await createClient().connect();
- * const progress = startProgress(resolveDriver(client), "job");
+ * const progress = startProgress(client, "job");
  * await new Promise((resolve) => setTimeout(resolve, 1_000));
  * progress.stop();
  * await client.close();
  * ```
  */
 export function startProgress(
-  driver: RedisDriver,
+  client: CommandClient,
   name: string,
   stream: ProgressStream = process.stderr,
 ): Progress {
@@ -86,7 +85,7 @@ export function startProgress(
     reading = true;
     readAt = now();
     try {
-      holder = { status: await readStatus(driver, name), at: now() };
+      holder = { status: await readStatus(client, name), at: now() };
     } catch {
       holder = undefined; // Redis trouble shows up in the wait itself
     } finally {
@@ -115,6 +114,7 @@ export function startProgress(
 /** The holder's part of the line; `since` is the time since the status was read. */
 function describe(status: LockStatus, since: number): string {
   if (!status.held) return "; it is free, taking it";
+  if (status.type !== "string") return `; the key is a ${status.type}, not a lock`;
   if (status.remaining === null) return "; held, with no expiry";
   const left = formatDuration(Math.max(0, status.remaining - since));
   return `; held, ${left} left on the holder's lease`;

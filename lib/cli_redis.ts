@@ -7,16 +7,19 @@
  */
 
 import { createClient } from "redis";
-import type { NodeRedisClient } from "./clients/node_redis.ts";
 import { messageOf } from "./cli_exit.ts";
 import { UsageError } from "./cli_args.ts";
 
 /** The server used when neither `--url` nor `REDIS_URL` names one. */
 export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
 
+/** A Pub/Sub listener of node-redis. */
+export type MessageListener = (message: string, channel: string) => void;
+
 /**
- * What `redis-lock` needs of its node-redis client: what a lock needs, and
- * closing.
+ * What `redis-lock` needs of its node-redis client: what a lock needs (it is
+ * handed to `RedisLock` as is), a second connection for the command's own
+ * subscriptions, and closing.
  *
  * @example
  * ```ts
@@ -26,7 +29,23 @@ export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
  * const client: CliClient = createClient();
  * ```
  */
-export interface CliClient extends NodeRedisClient {
+export interface CliClient {
+  /** Sends a raw command. */
+  sendCommand(args: string[]): Promise<unknown>;
+  /** A new, unconnected client with the same options. */
+  duplicate(): CliClient;
+  /** Connects. */
+  connect(): Promise<unknown>;
+  /** Subscribes `listener` to `channel`; resolves once confirmed. */
+  subscribe(channel: string, listener: MessageListener): Promise<unknown>;
+  /** Removes `listener` from `channel`; resolves once confirmed. */
+  unsubscribe(channel: string, listener?: MessageListener): Promise<unknown>;
+  /** Adds an event listener. */
+  on(event: string, listener: (...args: unknown[]) => void): unknown;
+  /** Removes an event listener. */
+  off(event: string, listener: (...args: unknown[]) => void): unknown;
+  /** Whether the client is connected (or connecting). */
+  readonly isOpen: boolean;
   /** Closes the connection once pending commands are answered. */
   close(): Promise<void>;
   /** Closes the connection at once. */
@@ -74,9 +93,12 @@ function shown(url: string): string {
  * Connects to Redis. The first connection is tried once (a refused or timed
  * out connection rejects at once instead of retrying forever); after that,
  * the client reconnects by itself, as a held lock needs, and commands sent
- * while it is disconnected fail at once.
+ * while it is disconnected fail at once. When `signal` aborts first (a
+ * signal while connecting), the attempt is dropped and the call rejects
+ * with `signal.reason` at once.
  *
  * @param url A redis:// or rediss:// URL.
+ * @param signal Cancels the connection attempt.
  * @returns The connected client; close it with {@linkcode closeRedis}.
  * @throws {Error} When Redis cannot be reached; the message names the server.
  *
@@ -89,7 +111,8 @@ function shown(url: string): string {
  * await closeRedis(client);
  * ```
  */
-export async function connectRedis(url: string): Promise<CliClient> {
+export async function connectRedis(url: string, signal?: AbortSignal): Promise<CliClient> {
+  signal?.throwIfAborted();
   let connected = false;
   const client: CliClient = createClient({
     url,
@@ -103,10 +126,19 @@ export async function connectRedis(url: string): Promise<CliClient> {
     },
   });
   client.on("error", () => {}); // connection errors surface on the commands that fail
+  let onAbort = () => {};
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal!.reason);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
   try {
-    await client.connect();
+    await Promise.race([client.connect(), aborted]);
   } catch (err) {
+    if (client.isOpen) client.destroy();
+    if (signal?.aborted && err === signal.reason) throw err;
     throw new Error(`cannot connect to Redis at ${shown(url)}: ${messageOf(err)}`, { cause: err });
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
   }
   connected = true;
   return client;

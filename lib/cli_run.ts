@@ -1,36 +1,43 @@
 /**
- * `redis-lock run`: wait for the lock, run a command while holding it (the
- * lease renewed all along), release it when the command ends, and exit with
- * the command's exit code.
+ * `redis-lock run`: wait for the lock, run a command while holding it, and
+ * make sure no process of the command runs without it: the command's whole
+ * process group is stopped when the lock is lost, revoked by
+ * `release --force`, or its lease could end before a renewal succeeds, and
+ * a watchdog stops it should `redis-lock` itself die. The lock is released
+ * once every process of the group is gone, and `run` exits with the
+ * command's exit code.
  *
  * @module
  */
 
 import process from "node:process";
-type BaseLock = RedisLock | RedisSpinLock;
-import type { RedisDriver } from "./redis/driver.ts";
-import { LockNotOwnedError } from "./lock/errors.ts";
-import { RedisLock } from "./lock/redis_lock.ts";
-import { resolveDriver } from "./clients/lock_client.ts";
-import { RedisSpinLock } from "./lock/spin_lock.ts";
-import { superviseChild } from "./cli_child.ts";
+import { type LockClient, LockNotOwnedError, RedisLock, RedisSpinLock } from "../mod.ts";
+import { superviseChild, type Supervision } from "./cli_child.ts";
 import { formatDuration } from "./cli_duration.ts";
 import { parseRunArgs, type RunOptions } from "./cli_run_options.ts";
 import { EXIT_CODES, messageOf, printError, signalExitCode } from "./cli_exit.ts";
 import { RUN_HELP } from "./cli_help.ts";
+import { LeaseKeeper } from "./cli_lease.ts";
 import { startProgress } from "./cli_progress.ts";
-import { closeRedis, connectRedis } from "./cli_redis.ts";
+import { type CliClient, closeRedis, connectRedis } from "./cli_redis.ts";
+import { listenToLock, type LockListener } from "./cli_revoke.ts";
 import { type SignalTrap, trapSignals } from "./cli_signals.ts";
+
+/** The lock a `run` holds. */
+type HeldLock = RedisLock | RedisSpinLock;
 
 /** How long the release at the end may take before redis-lock leaves the lock to expire. */
 const RELEASE_TIMEOUT_MS = 5_000;
+
+/** The variable that carries the fencing token to the command. */
+const FENCING_VARIABLE = "REDIS_LOCK_FENCING_TOKEN";
 
 /**
  * `redis-lock run`: parses `args`, prints the help or runs the command under
  * the lock.
  *
  * @param args The arguments after `run`.
- * @param env The environment (for `REDIS_URL`).
+ * @param env The environment (for `REDIS_URL`, and passed on to the command).
  * @returns The exit code (see `redis-lock run --help`).
  * @throws {UsageError} For bad arguments.
  * @throws {Error} When Redis cannot be reached or fails.
@@ -54,13 +61,27 @@ export async function runCli(
   }
   const signals = trapSignals();
   try {
-    const client = await connectRedis(options.url);
+    let client: CliClient;
+    try {
+      client = await connectRedis(options.url, signals.signal);
+    } catch (err) {
+      if (signals.received === undefined || err !== signals.signal.reason) throw err;
+      if (!options.quiet) printError(`${signals.received} while connecting; lock not taken`);
+      return signalExitCode(signals.received);
+    }
     try {
       const Lock = options.spin ? RedisSpinLock : RedisLock;
       const { ttl, fencing, fair } = options;
-      const lock = new Lock(client, options.name, { ttl, fencing, fair });
-      const waited = await waitForLock(lock, resolveDriver(client), options, signals);
-      return waited === true ? await runHolding(lock, options, signals) : waited;
+      // The lease is renewed by LeaseKeeper, which times the command's stop from it.
+      const lock = new Lock(client as unknown as LockClient, options.name, {
+        ttl,
+        fencing,
+        fair,
+        autoExtend: false,
+      });
+      const waited = await waitForLock(lock, client, options, signals);
+      if (waited !== true) return waited;
+      return await runHolding(lock, client, options, signals, env);
     } finally {
       await closeRedis(client);
     }
@@ -71,13 +92,13 @@ export async function runCli(
 
 /** true once held; else the exit code (busy, or a signal while waiting). */
 async function waitForLock(
-  lock: BaseLock,
-  driver: RedisDriver,
+  lock: HeldLock,
+  client: CliClient,
   options: RunOptions,
   signals: SignalTrap,
 ): Promise<true | number> {
   const showProgress = !options.quiet && process.stderr.isTTY === true && options.wait > 0;
-  const progress = showProgress ? startProgress(driver, lock.name) : undefined;
+  const progress = showProgress ? startProgress(client, lock.name) : undefined;
   try {
     if (await lock.acquire({ blockingTimeout: options.wait, signal: signals.signal })) return true;
   } catch (err) {
@@ -96,34 +117,126 @@ async function waitForLock(
   return options.conflictExitCode;
 }
 
-/** Runs the command while `lock` is held, then releases it. */
+/**
+ * The command's environment: `redis-lock`'s own, with the fencing token
+ * when there is one, and without an inherited token otherwise.
+ */
+function commandEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  token: number | undefined,
+): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value !== undefined && name !== FENCING_VARIABLE) result[name] = value;
+  }
+  if (token !== undefined) result[FENCING_VARIABLE] = `${token}`;
+  return result;
+}
+
+/**
+ * Runs the command while `lock` is held, stops it whenever the lock cannot
+ * be vouched for, then releases the lock.
+ */
 async function runHolding(
-  lock: BaseLock,
+  lock: HeldLock,
+  client: CliClient,
   options: RunOptions,
   signals: SignalTrap,
+  env: Readonly<Record<string, string | undefined>>,
 ): Promise<number> {
+  const name = JSON.stringify(options.name);
+  const grace = formatDuration(options.killAfter);
+  let listener: LockListener | undefined;
+  let keeper: LeaseKeeper | undefined;
+  let supervision: Supervision | undefined;
+  let started = false;
+  let finished = false;
+  let lost: string | undefined; // why the command is stopped for the lock's sake (exit 76)
+
+  /** Stops the command (or keeps it from starting) because of the lock. */
+  const stopFor = (reason: string, killBy?: number) => {
+    if (finished) return;
+    const first = lost === undefined;
+    lost ??= reason;
+    if (first && started) {
+      const how = supervision?.suspended
+        ? "SIGKILL: it is stopped, and must not run again"
+        : killBy !== undefined && killBy <= performance.now()
+        ? "SIGKILL"
+        : `SIGTERM, SIGKILL after ${
+          killBy === undefined ? grace : formatDuration(killBy - performance.now())
+        }`;
+      printError(`${reason}; stopping the command (${how})`);
+    }
+    supervision?.stop(killBy);
+  };
+
   try {
     if (signals.received !== undefined) return signalExitCode(signals.received);
-    if (lock.signal.aborted) {
-      printError(messageOf(lock.signal.reason));
+    listener = await listenToLock(client, options.name, {
+      revoke(acknowledge) {
+        if (finished || !lock.held) return;
+        acknowledge(options.killAfter).catch(() => {});
+        stopFor(`lock ${name} was revoked by release --force`);
+      },
+    });
+    keeper = new LeaseKeeper(lock, options.ttl, options.killAfter, {
+      stop: (reason) => stopFor(`lock ${name}: ${reason}`, keeper!.killAt),
+      kill: (reason) => {
+        if (finished) return;
+        if (started) printError(`lock ${name}: ${reason}; SIGKILL, before the lease can end`);
+        lost ??= `lock ${name}: ${reason}`;
+        supervision?.stop(performance.now());
+      },
+      lost: (reason) => stopFor(`lock ${name} was lost: ${reason}`),
+    });
+    try {
+      await keeper.start(); // renews once: the lease's start is now known exactly
+    } catch (err) {
+      if (!(err instanceof LockNotOwnedError)) throw err;
+      lost ??= `lock ${name} was lost: its key is gone or held by another holder`;
+    }
+    supervision = superviseChild({
+      command: options.command,
+      env: commandEnv(env, lock.fencingToken),
+      killAfter: options.killAfter,
+      foreground: options.foreground,
+      quiet: options.quiet,
+      signals,
+      mayStart: () => {
+        started = lost === undefined && signals.received === undefined && keeper!.mayRun;
+        return started;
+      },
+      mayContinue: () => lost === undefined && keeper!.mayRun,
+    });
+    if (lost !== undefined) supervision.stop();
+    const outcome = await supervision.outcome;
+    finished = true;
+    if (!outcome.started) {
+      if (lost !== undefined) {
+        printError(`${lost}; the command was not started`);
+        return EXIT_CODES.lost;
+      }
+      if (signals.received !== undefined) return signalExitCode(signals.received);
+      return outcome.code;
+    }
+    if (outcome.killedStopped) {
+      printError(
+        `lock ${name}: the lease may have ended while redis-lock was stopped; killed the command`,
+      );
       return EXIT_CODES.lost;
     }
-    const token = lock.fencingToken;
-    const outcome = await superviseChild({
-      command: options.command,
-      env: token === undefined ? undefined : { REDIS_LOCK_FENCING_TOKEN: `${token}` },
-      lost: lock.signal,
-      killAfter: options.killAfter,
-      signals,
-    });
-    return outcome.lost ? EXIT_CODES.lost : outcome.code;
+    return lost !== undefined ? EXIT_CODES.lost : outcome.code;
   } finally {
+    finished = true;
+    await listener?.close();
+    keeper?.close();
     await releaseWithin(lock, RELEASE_TIMEOUT_MS);
   }
 }
 
 /** Releases, giving up after `ms` (Redis unreachable): the lease then runs out by itself. */
-async function releaseWithin(lock: BaseLock, ms: number): Promise<void> {
+async function releaseWithin(lock: HeldLock, ms: number): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no reply from Redis within ${ms} ms`)), ms);

@@ -7,6 +7,7 @@
 import { type FlagSpec, parseArgs, UsageError } from "./cli_args.ts";
 import { formatDuration } from "./cli_duration.ts";
 import { EXIT_CODES } from "./cli_exit.ts";
+import { defaultKillAfter, maxKillAfter, MIN_TTL_MS, safetyMargin } from "./cli_bounds.ts";
 import { redisUrl } from "./cli_redis.ts";
 
 const MAX_MS = 2_147_483_647; // the longest timer and lease: 2^31 - 1 ms
@@ -18,6 +19,7 @@ const FLAGS: readonly FlagSpec[] = [
   { name: "conflict-exit-code", short: "E", kind: "exitCode" },
   { name: "kill-after", kind: "duration" },
   { name: "fencing", kind: "boolean" },
+  { name: "foreground", kind: "boolean" },
   { name: "spin", kind: "boolean" },
   { name: "no-fair", kind: "boolean" },
   { name: "quiet", short: "q", kind: "boolean" },
@@ -39,6 +41,7 @@ const FLAGS: readonly FlagSpec[] = [
  *   conflictExitCode: 75,
  *   killAfter: 10_000,
  *   fencing: false,
+ *   foreground: false,
  *   spin: false,
  *   fair: true,
  *   quiet: false,
@@ -58,10 +61,15 @@ export interface RunOptions {
   readonly wait: number;
   /** The exit code when the lock was not acquired in time (`-E`). */
   readonly conflictExitCode: number;
-  /** The grace period between SIGTERM and SIGKILL after a lost lock. */
+  /** The grace period between SIGTERM and SIGKILL whenever the command is stopped. */
   readonly killAfter: number;
   /** Pass a fencing token to the command (`--fencing`). */
   readonly fencing: boolean;
+  /**
+   * Leave the command in `redis-lock`'s process group, the terminal's
+   * foreground group (`--foreground`); only its own process is then signalled.
+   */
+  readonly foreground: boolean;
   /** Wait by polling with `RedisSpinLock` (`--spin`). */
   readonly spin: boolean;
   /** Wait in fair mode, first come, first served (the default; off with `--no-fair`). */
@@ -76,7 +84,8 @@ export interface RunOptions {
  * @param args The arguments after `run`.
  * @param env The environment (for `REDIS_URL`).
  * @returns The settings, or `undefined` when `--help` was asked for.
- * @throws {UsageError} For an unknown flag, a bad value, or a missing name or command.
+ * @throws {UsageError} For an unknown flag, a bad value, a missing name or
+ *   command, or a `--kill-after` that does not fit in `--ttl`.
  *
  * @example
  * ```ts
@@ -100,20 +109,37 @@ export function parseRunArgs(
   const ms = (flag: string, fallback: number, min: number) => {
     const value = (flags[flag] as number | undefined) ?? fallback;
     if (value !== Infinity && (value < min || value > MAX_MS)) {
-      throw new UsageError("run", `--${flag}: must be from ${min}ms to ${formatDuration(MAX_MS)}`);
+      throw new UsageError(
+        "run",
+        `--${flag}: must be from ${formatDuration(min)} to ${formatDuration(MAX_MS)}`,
+      );
     }
     return value;
   };
+  const ttl = ms("ttl", 30_000, MIN_TTL_MS);
+  const killAfter = ms("kill-after", defaultKillAfter(ttl), 0);
+  if (killAfter > maxKillAfter(ttl)) {
+    throw new UsageError(
+      "run",
+      `--kill-after ${formatDuration(killAfter)} does not fit in --ttl ${formatDuration(ttl)}: ` +
+        "the command must be dead before its lease can end, so --kill-after may be at most " +
+        `${formatDuration(maxKillAfter(ttl))} (the ttl less a ${
+          formatDuration(safetyMargin(ttl))
+        } ` +
+        "margin and 150ms for renewals); lower --kill-after or raise --ttl",
+    );
+  }
   return {
     url: redisUrl("run", flags.url as string | undefined, env),
     name,
     command: rest,
-    ttl: ms("ttl", 30_000, 1),
+    ttl,
     wait: ms("wait", Infinity, 0),
     conflictExitCode: (flags["conflict-exit-code"] as number | undefined) ??
       EXIT_CODES.conflict,
-    killAfter: ms("kill-after", 10_000, 0),
+    killAfter,
     fencing: flags.fencing === true,
+    foreground: flags.foreground === true,
     spin: flags.spin === true,
     fair: flags["no-fair"] !== true,
     quiet: flags.quiet === true,

@@ -1,15 +1,54 @@
 /**
  * What only the `redis-lock` command needs from Redis: reading a lock's
- * state for `status` and the waiting status line, and deleting a stuck lock
- * for `release --force` (the scripts live with the others in `_scripts.ts`).
+ * state for `status` and the waiting status line, and who holds it and
+ * deleting it for `release --force`. Its scripts live here, not with the
+ * library's: only the command runs them, over its own node-redis client.
  *
  * @module
  */
 
-import type { RedisDriver } from "./redis/driver.ts";
-import { lockKeys } from "./redis/_keys.ts";
-import { runScript, toInt } from "./redis/_script_runner.ts";
-import { FORCE_RELEASE, STATUS } from "./redis/_scripts.ts";
+import { cliKeys, type CommandClient, evalScript, toInt, toText } from "./cli_keys.ts";
+
+/**
+ * A lock's state in one read. KEYS: lock key, fencing counter. ARGV: channel.
+ * Reply: `{type, pttl, subscribers, fence}`: the key's type (`none` when
+ * free, `string` for a lock), its PTTL (-2 when free, -1 without TTL), the
+ * channel's subscriber count (`PUBSUB NUMSUB`), and the fencing counter as a
+ * string ("" when never set).
+ */
+const STATUS = `
+local kind = redis.call('TYPE', KEYS[1])['ok']
+local fence = ''
+if redis.call('TYPE', KEYS[2])['ok'] == 'string' then fence = redis.call('GET', KEYS[2]) end
+local subscribers = redis.call('PUBSUB', 'NUMSUB', ARGV[1])[2]
+return {kind, redis.call('PTTL', KEYS[1]), subscribers, fence}`;
+
+/**
+ * Who holds the lock. KEYS: lock key. Reply: `{type, value, pttl}`; the value
+ * is "" unless the key is a string.
+ */
+const HOLDER = `
+local kind = redis.call('TYPE', KEYS[1])['ok']
+local value = ''
+if kind == 'string' then value = redis.call('GET', KEYS[1]) end
+return {kind, value, redis.call('PTTL', KEYS[1])}`;
+
+/**
+ * Delete the lock and wake the waiters, if it still holds the value seen
+ * before (ARGV[2]; a key of another type is deleted whatever it holds).
+ * KEYS: lock key. ARGV: channel, expected value.
+ * Reply: the PTTL the key had (-1 without TTL); -2 when it was gone; -3 when
+ * it now holds another value (its holder let go and it passed on).
+ */
+const FORCE_RELEASE = `
+local pttl = redis.call('PTTL', KEYS[1])
+if pttl == -2 then return -2 end
+if redis.call('TYPE', KEYS[1])['ok'] == 'string' and redis.call('GET', KEYS[1]) ~= ARGV[2] then
+  return -3
+end
+redis.call('DEL', KEYS[1])
+redis.call('PUBLISH', ARGV[1], 'released')
+return pttl`;
 
 /**
  * What `redis-lock status` reports about one lock.
@@ -22,6 +61,7 @@ import { FORCE_RELEASE, STATUS } from "./redis/_scripts.ts";
  *   name: "job",
  *   key: "lock:{job}",
  *   held: true,
+ *   type: "string",
  *   remaining: 12_000,
  *   waiters: 1,
  *   fencingToken: null,
@@ -33,8 +73,13 @@ export interface LockStatus {
   readonly name: string;
   /** The Redis key of the lock. */
   readonly key: string;
-  /** Whether anyone holds the lock. */
+  /** Whether the key exists (a lock held by someone, or a key of another type). */
   readonly held: boolean;
+  /**
+   * The key's Redis type: `none` when free, `string` for a lock; anything
+   * else (`hash`, `list`, ...) is not a lock, and `run` fails on it.
+   */
+  readonly type: string;
   /** The holder's lease left, in ms: 0 when free, `null` for a key without TTL. */
   readonly remaining: number | null;
   /**
@@ -50,67 +95,123 @@ export interface LockStatus {
 /**
  * Reads the state of the lock called `name`, atomically.
  *
- * @param driver The driver to use (`resolveDriver(client)`).
+ * @param client The command's Redis client.
  * @param name The lock's name.
  * @returns The lock's state.
  *
  * @example
  * ```ts
  * import { readStatus } from "./cli_scripts.ts";
- * import { resolveDriver } from "./clients/lock_client.ts";
  * import { createClient } from "npm:redis@^6";
  *
  * const client = await createClient().connect();
- * const status = await readStatus(resolveDriver(client), "job");
+ * const status = await readStatus(client, "job");
  * console.log(status.held, status.remaining);
  * await client.close();
  * ```
  */
-export async function readStatus(driver: RedisDriver, name: string): Promise<LockStatus> {
-  const keys = lockKeys(name);
-  const numsub = driver.sharded ? "SHARDNUMSUB" : "NUMSUB";
-  const reply = await runScript(driver, STATUS, [keys.key, keys.fence], [keys.channel, numsub]);
-  if (!Array.isArray(reply) || reply.length !== 3) {
+export async function readStatus(client: CommandClient, name: string): Promise<LockStatus> {
+  const keys = cliKeys(name);
+  const reply = await evalScript(client, STATUS, [keys.key, keys.fence], [keys.channel]);
+  if (!Array.isArray(reply) || reply.length !== 4) {
     throw new TypeError(`Unexpected Redis reply: ${String(reply)}`);
   }
-  const pttl = toInt(reply[0]);
-  const fence = String(reply[2]);
+  const pttl = toInt(reply[1]);
+  const fence = toText(reply[3]);
   return {
     name,
     key: keys.key,
     held: pttl !== -2,
+    type: toText(reply[0]),
     remaining: pttl === -1 ? null : Math.max(0, pttl),
-    waiters: toInt(reply[1]),
+    waiters: toInt(reply[2]),
     fencingToken: fence === "" ? null : Number(fence),
   };
 }
 
 /**
- * Deletes the lock called `name` whoever holds it, and publishes on its
- * channel so that waiters try again at once.
- *
- * @param driver The driver to use (`resolveDriver(client)`).
- * @param name The lock's name.
- * @returns The lease the holder had left in ms (`Infinity` without TTL), or
- *   `undefined` when the lock was not held.
+ * Who holds a lock: what `release --force` reads before it asks the holder
+ * to let go.
  *
  * @example
  * ```ts
- * import { forceRelease } from "./cli_scripts.ts";
- * import { resolveDriver } from "./clients/lock_client.ts";
+ * import type { Holder } from "./cli_scripts.ts";
+ *
+ * const holder: Holder = { type: "string", value: "f3a1...", remaining: 24_000 };
+ * ```
+ */
+export interface Holder {
+  /** The key's Redis type (`string` for a lock). */
+  readonly type: string;
+  /** The key's value (the holder's token), or "" for another type. */
+  readonly value: string;
+  /** The lease left in ms; `Infinity` for a key without TTL. */
+  readonly remaining: number;
+}
+
+/**
+ * Reads who holds the lock called `name`.
+ *
+ * @param client The command's Redis client.
+ * @param name The lock's name.
+ * @returns The holder, or `undefined` when the lock is free.
+ *
+ * @example
+ * ```ts
+ * import { readHolder } from "./cli_scripts.ts";
  * import { createClient } from "npm:redis@^6";
  *
  * const client = await createClient().connect();
- * const left = await forceRelease(resolveDriver(client), "job");
- * console.log(left === undefined ? "was free" : `deleted with ${left} ms left`);
+ * console.log(await readHolder(client, "job"));
  * await client.close();
  * ```
  */
-export async function forceRelease(driver: RedisDriver, name: string): Promise<number | undefined> {
-  const keys = lockKeys(name);
-  const publish = driver.sharded ? "SPUBLISH" : "PUBLISH";
-  const pttl = toInt(
-    await runScript(driver, FORCE_RELEASE, [keys.key], [keys.channel, publish]),
-  );
-  return pttl === -2 ? undefined : pttl === -1 ? Infinity : pttl;
+export async function readHolder(
+  client: CommandClient,
+  name: string,
+): Promise<Holder | undefined> {
+  const reply = await evalScript(client, HOLDER, [cliKeys(name).key], []);
+  if (!Array.isArray(reply) || reply.length !== 3) {
+    throw new TypeError(`Unexpected Redis reply: ${String(reply)}`);
+  }
+  const pttl = toInt(reply[2]);
+  if (pttl === -2) return undefined;
+  return {
+    type: toText(reply[0]),
+    value: toText(reply[1]),
+    remaining: pttl === -1 ? Infinity : pttl,
+  };
+}
+
+/**
+ * Deletes the lock called `name` if it still holds `expected` (a key of
+ * another type is deleted whatever it holds), and publishes on its channel
+ * so that waiters try again at once.
+ *
+ * @param client The command's Redis client.
+ * @param name The lock's name.
+ * @param expected The value read before (the holder's token).
+ * @returns The lease the holder had left in ms (`Infinity` without TTL);
+ *   `"free"` when the key was gone; `"moved"` when it now holds another
+ *   value (the holder let go and the lock passed on).
+ *
+ * @example
+ * ```ts
+ * import { forceRelease, readHolder } from "./cli_scripts.ts";
+ * import { createClient } from "npm:redis@^6";
+ *
+ * const client = await createClient().connect();
+ * const holder = await readHolder(client, "job");
+ * if (holder) console.log(await forceRelease(client, "job", holder.value));
+ * await client.close();
+ * ```
+ */
+export async function forceRelease(
+  client: CommandClient,
+  name: string,
+  expected: string,
+): Promise<number | "free" | "moved"> {
+  const keys = cliKeys(name);
+  const pttl = toInt(await evalScript(client, FORCE_RELEASE, [keys.key], [keys.channel, expected]));
+  return pttl === -2 ? "free" : pttl === -3 ? "moved" : pttl === -1 ? Infinity : pttl;
 }

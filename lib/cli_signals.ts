@@ -1,15 +1,36 @@
 /**
- * Catching SIGINT, SIGTERM and SIGHUP for `redis-lock run`: while it waits
- * for the lock, the first one cancels the wait; while the command runs,
- * each one is passed on to it.
+ * The signals `redis-lock run` catches instead of dying by them: SIGHUP,
+ * SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2 and SIGALRM (each would end it,
+ * and SIGUSR1 would open a debugger), plus SIGWINCH. While it waits for the
+ * lock (or connects), the first of them except SIGWINCH cancels the wait;
+ * while the command runs, each is passed on to it, once.
  *
  * @module
  */
 
 import process from "node:process";
 
-/** The signals `redis-lock run` catches. */
-export const TRAPPED_SIGNALS: readonly string[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+/** The signals `redis-lock run` catches and passes on to its command. */
+export const TRAPPED_SIGNALS: readonly string[] = [
+  "SIGHUP",
+  "SIGINT",
+  "SIGQUIT",
+  "SIGTERM",
+  "SIGUSR1",
+  "SIGUSR2",
+  "SIGALRM",
+  "SIGWINCH",
+];
+
+/**
+ * The signals a terminal sends to its whole foreground process group (Ctrl-C,
+ * Ctrl-\, a hang-up, a resize). With `--foreground` the command is in that
+ * group and has them already, so they are not passed on again.
+ */
+export const TERMINAL_SIGNALS: readonly string[] = ["SIGHUP", "SIGINT", "SIGQUIT", "SIGWINCH"];
+
+/** Signals that do not end a program by default: caught only to pass them on. */
+const PASSIVE = new Set(["SIGWINCH"]);
 
 /**
  * Signals caught for the lifetime of one `run`; see {@linkcode trapSignals}.
@@ -23,9 +44,9 @@ export const TRAPPED_SIGNALS: readonly string[] = ["SIGINT", "SIGTERM", "SIGHUP"
  * ```
  */
 export interface SignalTrap {
-  /** Aborts at the first caught signal (to cancel a wait). */
+  /** Aborts at the first caught signal that would end a program (to cancel a wait). */
   readonly signal: AbortSignal;
-  /** The name of the first caught signal, if any. */
+  /** The name of that first signal, if any. */
   readonly received: string | undefined;
   /**
    * Calls `listener` with the name of every signal caught from now on.
@@ -69,7 +90,7 @@ export function trapSignals(signals: readonly string[] = TRAPPED_SIGNALS): Signa
   const handlers = new Map<string, () => void>();
   for (const name of signals) {
     const handler = () => {
-      if (received === undefined) {
+      if (received === undefined && !PASSIVE.has(name)) {
         received = name;
         controller.abort(new Error(`received ${name}`));
       }

@@ -7,7 +7,6 @@
  */
 
 import process from "node:process";
-import { resolveDriver } from "./clients/lock_client.ts";
 import { type FlagSpec, parseArgs, UsageError } from "./cli_args.ts";
 import { formatDuration } from "./cli_duration.ts";
 import { STATUS_HELP } from "./cli_help.ts";
@@ -33,6 +32,7 @@ const FLAGS: readonly FlagSpec[] = [
  *   name: "job",
  *   key: "lock:{job}",
  *   held: true,
+ *   type: "string",
  *   remaining: 12_300,
  *   waiters: 2,
  *   fencingToken: 7,
@@ -42,6 +42,9 @@ const FLAGS: readonly FlagSpec[] = [
 export function formatStatus(status: LockStatus): string {
   const state = !status.held
     ? "free"
+    : status.type !== "string"
+    ? `not a lock: the key holds a ${status.type} (run fails on it; ` +
+      "delete it with release --force)"
     : status.remaining === null
     ? "held, with no expiry (not set by redis-lock?)"
     : `held, ${formatDuration(status.remaining)} left on the lease (${status.remaining} ms)`;
@@ -90,7 +93,7 @@ export async function statusCli(
   const url = redisUrl("status", flags.url as string | undefined, env);
   const client = await connectRedis(url);
   try {
-    const status = await readStatus(resolveDriver(client), names[0]);
+    const status = await readStatus(client, names[0]);
     process.stdout.write(flags.json ? `${JSON.stringify(status)}\n` : formatStatus(status));
     return 0;
   } finally {

@@ -224,34 +224,3 @@ export const LOCKED: Script = {
   name: "locked",
   source: `return redis.call('EXISTS', KEYS[1])`,
 };
-
-/**
- * A lock's state in one read (for `redis-lock status`). KEYS: lock key,
- * fencing counter. ARGV: channel, `NUMSUB` (or `SHARDNUMSUB` when sharded).
- * Reply: `{pttl, subscribers, fence}`: the key's PTTL (-2 when free, -1
- * without TTL), the channel's subscriber count (`PUBSUB NUMSUB`), and the
- * fencing counter as a string ("" when never set).
- */
-export const STATUS: Script = {
-  name: "cli_status",
-  source: `
-local fence = redis.call('GET', KEYS[2]) or ''
-local subscribers = redis.call('PUBSUB', ARGV[2], ARGV[1])[2]
-return {redis.call('PTTL', KEYS[1]), subscribers, fence}`,
-};
-
-/**
- * Delete the lock whoever holds it, and wake the waiters (for operators:
- * `redis-lock release --force`).
- * KEYS: lock key. ARGV: channel, publish command (`PUBLISH` or `SPUBLISH`).
- * Reply: the PTTL the key had (-1 without TTL), or -2 when it was not held.
- */
-export const FORCE_RELEASE: Script = {
-  name: "cli_force_release",
-  source: `
-local pttl = redis.call('PTTL', KEYS[1])
-if pttl == -2 then return -2 end
-redis.call('DEL', KEYS[1])
-redis.call(ARGV[2], ARGV[1], 'released')
-return pttl`,
-};

@@ -1,34 +1,15 @@
 /**
- * Where `compare.ts` puts its results: the tables on stdout, and
+ * Where `main.ts` puts its results: the tables on stdout, and
  * bench/results/compare.md, compare.json and compare.svg (formatted with
  * `deno fmt`, so that the repository's `deno fmt --check` stays clean).
  *
  * @module
  */
 
-import type { LockSpec } from "./_compare_locks.ts";
-import {
-  type Facts,
-  type Floor,
-  holdTable,
-  markdown,
-  type RunResult,
-  twoProcessTable,
-} from "./_compare_report.ts";
-import type { CommandOrigins } from "./_compare_requests.ts";
-import { chartSvg } from "./_compare_svg.ts";
-
-/** Everything a results file holds. */
-export interface Outcome {
-  readonly facts: Facts;
-  readonly floor: Floor;
-  readonly locks: readonly LockSpec[];
-  readonly contenders: readonly number[];
-  readonly holds: readonly number[];
-  readonly results: readonly RunResult[];
-  readonly origins: ReadonlyMap<string, CommandOrigins>;
-  readonly scriptOnly: ReadonlySet<string>;
-}
+import { criteriaSection, verdicts } from "./criteria.ts";
+import { markdown, sections, uncontendedTable } from "./markdown.ts";
+import { type Facts, multi, type Outcome, type RunResult } from "./report.ts";
+import { chartSvg } from "./svg.ts";
 
 /** Machine facts: `nproc`, the CPU model, Redis's version (from `INFO server`), Deno's. */
 export async function machineFacts(
@@ -50,7 +31,7 @@ export async function loadAverage(): Promise<string> {
   return (await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(" ");
 }
 
-/** Remarks for the report: how requests were counted, and any violation, error or failure. */
+/** Remarks for the report: how things were counted, and any violation, error or failure. */
 export function notesOf(results: readonly RunResult[], growth: number): string[] {
   const method = growth > 1
     ? "Redis counts commands run inside scripts, so requests are `commandstats` calls minus " +
@@ -58,7 +39,7 @@ export function notesOf(results: readonly RunResult[], growth: number): string[]
     : "requests are `total_commands_processed`";
   const notes = [
     `Request counting: one EVAL running SET and GET grew \`total_commands_processed\` by ` +
-    `${growth}: ${method} (see bench/_compare_requests.ts).`,
+    `${growth}: ${method} (see bench/compare/requests.ts).`,
     "A 0 ms hold releases in the same tick as the acquisition: the in-process counter cannot " +
     "see an overlap there, so exclusion in those runs is checked by the time intervals.",
   ];
@@ -77,42 +58,60 @@ export function notesOf(results: readonly RunResult[], growth: number): string[]
 
 /** Prints the tables and notes. */
 export function printTables(outcome: Outcome, notes: readonly string[]): void {
-  for (const h of outcome.holds) {
-    console.log(`\n## ${h} ms hold\n\n${holdTable(outcome.results, h)}`);
+  for (const [title, t] of sections(outcome.results)) console.log(`\n## ${title}\n\n${t}`);
+  if (outcome.uncontended.length > 0) {
+    console.log(`\n## Uncontended\n\n${uncontendedTable(outcome.uncontended)}`);
   }
-  if (outcome.results.some((r) => r.processes === 2)) {
-    console.log(
-      `\n## 32 contenders over 2 processes, 0 ms hold\n\n${twoProcessTable(outcome.results)}`,
-    );
-  }
-  console.log("");
+  console.log(`\n${criteriaSection(outcome.results, outcome.uncontended).join("\n")}`);
   for (const note of notes) console.log(`- ${note}`);
 }
 
 function chart(outcome: Outcome): string {
-  const { results, contenders, locks } = outcome;
-  const series = (pick: (r: RunResult) => number) =>
+  const { results, locks, facts } = outcome;
+  const pick = (inProcess: boolean, xs: number[], value: (r: RunResult) => number) =>
     locks.map((s) =>
-      contenders.map((n) => {
+      xs.map((n) => {
         const r = results.find((r) =>
-          r.lock === s.id && r.contenders === n && r.holdMs === 0 && r.processes === 1
+          r.lock === s.id && r.contenders === n && r.holdMs === 0 && multi(r) !== inProcess
         );
-        return r ? pick(r) : NaN;
+        return r ? value(r) : NaN;
       })
     );
+  const inXs = [1, 8, 32];
+  const multiXs = [4, 8, 16];
   return chartSvg({
-    title: `Contention on one lock, 0 ms hold, ${outcome.facts.seconds} s per run (1 process)`,
-    xLabel: "contenders",
-    xs: contenders,
-    series: locks.map((s) => s.label),
+    title: `Contention on one lock, 0 ms hold, ${facts.seconds} s per run`,
+    series: locks.map((s) => s.label + (s.client === "ioredis" ? " (ioredis)" : "")),
+    columns: 2,
     panels: [
       {
-        title: "Throughput",
+        title: "Throughput, N contenders in 1 process",
+        xLabel: "contenders",
+        xs: inXs,
         yLabel: "acquisitions/s (log)",
-        values: series((r) => r.acqPerSec),
-        reference: { value: outcome.floor.opsPerSec, label: "PING round trips/s (floor)" },
+        values: pick(true, inXs, (r) => r.acqPerSec),
       },
-      { title: "Wait p99", yLabel: "ms (log)", values: series((r) => r.waitP99) },
+      {
+        title: "Wait p99, N contenders in 1 process",
+        xLabel: "contenders",
+        xs: inXs,
+        yLabel: "ms (log)",
+        values: pick(true, inXs, (r) => r.waitP99),
+      },
+      {
+        title: "Throughput, 1 contender per process",
+        xLabel: "processes",
+        xs: multiXs,
+        yLabel: "acquisitions/s (log)",
+        values: pick(false, multiXs, (r) => r.acqPerSec),
+      },
+      {
+        title: "Redis CPU per acquisition, 1 contender per process",
+        xLabel: "processes",
+        xs: multiXs,
+        yLabel: "µs (log)",
+        values: pick(false, multiXs, (r) => r.redisCpuPerAcq),
+      },
     ],
   });
 }
@@ -124,23 +123,35 @@ export async function writeOutputs(
   notes: readonly string[],
 ): Promise<void> {
   await Deno.mkdir(dir, { recursive: true });
-  const { facts, floor, locks, results } = outcome;
+  const { facts, ping, locks, results, uncontended } = outcome;
   const md = new URL("compare.md", dir);
   const json = new URL("compare.json", dir);
   const svg = new URL("compare.svg", dir);
-  await Deno.writeTextFile(md, markdown(facts, floor, locks, results, notes));
+  await Deno.writeTextFile(md, markdown(outcome, notes));
   const counting = {
     scriptGrowth: facts.scriptGrowth,
     origins: Object.fromEntries(outcome.origins),
     scriptOnly: [...outcome.scriptOnly],
   };
-  const data = { facts, floor, counting, locks: locks.map(({ open: _, ...s }) => s), results };
+  const criteria = (["node-redis", "ioredis"] as const).flatMap((c) =>
+    verdicts(results, uncontended, c)
+  );
+  const data = {
+    facts,
+    ping,
+    counting,
+    locks: locks.map(({ id, label, client, settings }) => ({ id, label, client, settings })),
+    criteria,
+    notes,
+    uncontended,
+    results,
+  };
   await Deno.writeTextFile(json, JSON.stringify(data, null, 2) + "\n");
   await Deno.writeTextFile(svg, chart(outcome));
   const files = [md, json, svg].map((u) => u.pathname);
   const fmt = await new Deno.Command(Deno.execPath(), {
     args: ["fmt", "--quiet", ...files],
-    cwd: new URL("..", import.meta.url).pathname,
+    cwd: new URL("../..", import.meta.url).pathname,
   }).output();
   if (!fmt.success) console.error(`deno fmt failed: ${new TextDecoder().decode(fmt.stderr)}`);
 }

@@ -1,12 +1,21 @@
 /**
- * Counting the Redis requests a lock makes, from the server's statistics.
+ * Counting what a lock costs Redis, from the server's own statistics: the
+ * commands it ran, the client requests among them, and its CPU time.
  *
- * `CONFIG RESETSTAT` before a run, `INFO stats commandstats` at its end. The
- * catch: Redis 7.0 counts the commands a Lua script runs (`redis.call`) in
- * both `total_commands_processed` and `commandstats`, so an EVALSHA whose
- * script does SET and PUBLISH counts 3 while the client sent 1 request.
- * {@linkcode scriptCommandGrowth} checks this at startup (one EVAL that runs
- * SET and GET: does the total grow by 1 or by 3?).
+ * A run reads `INFO stats commandstats cpu` when its window starts and when
+ * it ends ({@linkcode StatsReader.read}) and takes the difference
+ * ({@linkcode since}). Redis CPU is `used_cpu_sys + used_cpu_user` of the
+ * whole redis-server process (getrusage, µs resolution).
+ *
+ * Operations: every `commandstats` call, the `EVALSHA` itself and every
+ * command its script runs (`redis.call`) alike (Redis 7 counts both), and a
+ * `BLPOP` once when it is served; the reader's own `INFO` is left out.
+ *
+ * Requests are what the clients sent. Redis 7.0 counts the commands a Lua
+ * script runs in both `total_commands_processed` and `commandstats`, so an
+ * EVALSHA whose script does SET and PUBLISH counts 3 while the client sent
+ * 1 request. {@linkcode scriptCommandGrowth} checks this at startup (one EVAL
+ * that runs SET and GET: does the total grow by 1 or by 3?).
  *
  * When scripts are counted, the script-run calls are taken out by name.
  * Which names a lock sends itself and which it only runs inside scripts is
@@ -24,12 +33,28 @@ import { once } from "node:events";
 import { Socket } from "node:net";
 import { createClient } from "redis";
 
-/** Command calls since the last reset. */
+/** Command calls (since the last reset, or between two reads) and Redis CPU time. */
 export interface CommandCounts {
   /** `total_commands_processed`. */
   readonly total: number;
   /** `commandstats` calls by name (`set`, `evalsha`, `config|resetstat`, ...). */
   readonly byCommand: Record<string, number>;
+  /** `used_cpu_sys + used_cpu_user` in seconds (a difference: the CPU between two reads). */
+  readonly cpuSeconds: number;
+}
+
+/** What happened between two reads: `after` minus `before`. */
+export function since(before: CommandCounts, after: CommandCounts): CommandCounts {
+  const byCommand: Record<string, number> = {};
+  for (const [name, calls] of Object.entries(after.byCommand)) {
+    const delta = calls - (before.byCommand[name] ?? 0);
+    if (delta > 0) byCommand[name] = delta;
+  }
+  return {
+    total: after.total - before.total,
+    byCommand,
+    cpuSeconds: after.cpuSeconds - before.cpuSeconds,
+  };
 }
 
 /** Base command names (lower case) by origin, as MONITOR saw them. */
@@ -72,15 +97,19 @@ export class StatsReader {
     return String(await this.#client.sendCommand(["INFO", ...sections]));
   }
 
-  /** The counts since the last reset (the INFO that reads them is not yet in them). */
+  /** The counts since the last reset (the INFO that reads them is not yet in them) and CPU. */
   async read(): Promise<CommandCounts> {
-    const text = await this.info("stats", "commandstats");
-    const total = Number(/total_commands_processed:(\d+)/.exec(text)?.[1] ?? NaN);
+    const text = await this.info("stats", "commandstats", "cpu");
+    const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, "m").exec(text)?.[1]);
     const byCommand: Record<string, number> = {};
     for (const [, name, calls] of text.matchAll(/^cmdstat_(\S+?):calls=(\d+),/gm)) {
       byCommand[name] = Number(calls);
     }
-    return { total, byCommand };
+    return {
+      total: field("total_commands_processed"),
+      byCommand,
+      cpuSeconds: field("used_cpu_sys") + field("used_cpu_user"),
+    };
   }
 
   /** Runs one raw command. */

@@ -1,12 +1,12 @@
 /**
- * Turns the raw records of one run (from one or two processes) into the
+ * Turns the raw records of one run (from one process or several) into the
  * numbers of the report: throughput, wait and hand-off percentiles,
  * fairness, failures and the exclusion checks.
  *
  * @module
  */
 
-import type { RawRun } from "./_compare_run.ts";
+import type { RawRun } from "./run.ts";
 
 /** The measured numbers of one run, times in ms. */
 export interface RunMetrics {
@@ -27,6 +27,10 @@ export interface RunMetrics {
   readonly perContender: number[];
   readonly fairMin: number;
   readonly fairMax: number;
+  /** The least acquisitions of one contender relative to the busiest one's (1 = equal shares). */
+  readonly shareMin: number;
+  /** Client CPU time during the window, summed over the processes, in µs. */
+  readonly clientCpuMicros: number;
   /** In-process `inside` counter overlaps, summed over processes. */
   readonly overlaps: number;
   /** Acquisitions (all processes, sorted by time) that began before the previous holder's release. */
@@ -84,6 +88,8 @@ export function summarise(runs: readonly RawRun[]): RunMetrics {
     perContender,
     fairMin: Math.min(...perContender),
     fairMax: Math.max(...perContender),
+    shareMin: Math.min(...perContender) / Math.max(...perContender),
+    clientCpuMicros: runs.reduce((n, r) => n + r.clientCpuMicros, 0),
     overlaps: runs.reduce((n, r) => n + r.overlaps, 0),
     intervalOverlaps,
     minSeparation,

@@ -1,16 +1,17 @@
 /**
  * One contention run in this process: N contenders loop acquire → hold →
  * release on one lock name during a fixed window, and every acquisition is
- * recorded with timestamps for `_compare_stats.ts` to summarise.
+ * recorded with timestamps for `stats.ts` to summarise.
  *
  * Timestamps come from {@linkcode clock}, `performance.timeOrigin +
  * performance.now()`: monotonic within a process, and comparable between
- * processes on one machine (for the 2-process run).
+ * processes on one machine (for the multi-process runs).
  *
  * @module
  */
 
-import type { Contender, LockSpec } from "./_compare_locks.ts";
+import process from "node:process";
+import type { Contender, LockSpec } from "./locks.ts";
 
 /** Milliseconds since the epoch, sub-millisecond, monotonic in a process. */
 export const clock = (): number => performance.timeOrigin + performance.now();
@@ -42,6 +43,8 @@ export interface RawRun {
   overlaps: number;
   /** For each acquire() still pending at the end of the window: how long it had waited. */
   readonly pendingWaits: number[];
+  /** This process's CPU time (user + system, all threads) during the window, in µs. */
+  clientCpuMicros: number;
 }
 
 /** Opens `n` contenders on `name`, each its own connection and lock instance. */
@@ -92,6 +95,7 @@ export async function runWindow(
     errors: 0,
     overlaps: 0,
     pendingWaits: [],
+    clientCpuMicros: NaN,
   };
   const waitingSince: number[] = contenders.map(() => NaN);
   const stop = new AbortController();
@@ -144,7 +148,12 @@ export async function runWindow(
   };
 
   await delay(Math.max(0, startAt - clock()));
-  const timer = setTimeout(() => stop.abort(), Math.max(0, windowEnd - clock()));
+  const cpuAtStart = process.cpuUsage();
+  const timer = setTimeout(() => {
+    const { user, system } = process.cpuUsage(cpuAtStart);
+    run.clientCpuMicros = user + system;
+    stop.abort();
+  }, Math.max(0, windowEnd - clock()));
   try {
     await Promise.all(contenders.map(loop));
   } finally {

@@ -1,5 +1,5 @@
 /**
- * A small SVG line-chart writer (no dependency): panels side by side, each
+ * A small SVG line-chart writer (no dependency): panels in a grid, each
  * with a log-scale y axis and categorical x positions, one line per series,
  * and one legend below for all panels.
  *
@@ -9,6 +9,9 @@
 /** One chart panel. */
 export interface Panel {
   readonly title: string;
+  readonly xLabel: string;
+  /** The x values (categorical), the same for every series. */
+  readonly xs: readonly number[];
   readonly yLabel: string;
   /** Values per series, one per x; NaN, 0 or negative leave a gap. */
   readonly values: readonly (readonly number[])[];
@@ -19,14 +22,17 @@ export interface Panel {
 /** The whole chart. */
 export interface Chart {
   readonly title: string;
-  readonly xLabel: string;
-  readonly xs: readonly number[];
   readonly series: readonly string[];
   readonly panels: readonly Panel[];
+  /** Panels per row (all in one row by default). */
+  readonly columns?: number;
 }
 
 const COLORS = [
+  "#000000",
+  "#777777",
   "#1f77b4",
+  "#6baed6",
   "#17becf",
   "#2ca02c",
   "#98df8a",
@@ -42,6 +48,7 @@ const PANEL_H = 280;
 const LEFT = 80;
 const GAP = 110;
 const TOP = 70;
+const ROW_H = PANEL_H + 110;
 
 const esc = (s: string) =>
   s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
@@ -53,23 +60,23 @@ function tickLabel(v: number): string {
   return `${v}`;
 }
 
-function panelSvg(chart: Chart, panel: Panel, x0: number): string[] {
+function panelSvg(panel: Panel, x0: number, top: number): string[] {
   const finite = [...panel.values.flat(), panel.reference?.value ?? NaN]
     .filter((v) => Number.isFinite(v) && v > 0);
   const lo = Math.floor(Math.log10(finite.length > 0 ? Math.min(...finite) : 1));
   const hi = Math.max(lo + 1, Math.ceil(Math.log10(finite.length > 0 ? Math.max(...finite) : 10)));
-  const y = (v: number) => TOP + PANEL_H - ((Math.log10(v) - lo) / (hi - lo)) * PANEL_H;
-  const x = (i: number) => x0 + ((i + 0.5) / chart.xs.length) * PANEL_W;
+  const y = (v: number) => top + PANEL_H - ((Math.log10(v) - lo) / (hi - lo)) * PANEL_H;
+  const x = (i: number) => x0 + ((i + 0.5) / panel.xs.length) * PANEL_W;
   const out: string[] = [
-    `<rect x="${x0}" y="${TOP}" width="${PANEL_W}" height="${PANEL_H}" fill="none" stroke="#888"/>`,
-    text(x0 + PANEL_W / 2, TOP - 12, panel.title, 'text-anchor="middle" font-weight="bold"'),
+    `<rect x="${x0}" y="${top}" width="${PANEL_W}" height="${PANEL_H}" fill="none" stroke="#888"/>`,
+    text(x0 + PANEL_W / 2, top - 12, panel.title, 'text-anchor="middle" font-weight="bold"'),
     text(
       x0 - 55,
-      TOP + PANEL_H / 2,
+      top + PANEL_H / 2,
       panel.yLabel,
-      `text-anchor="middle" transform="rotate(-90 ${x0 - 55} ${TOP + PANEL_H / 2})"`,
+      `text-anchor="middle" transform="rotate(-90 ${x0 - 55} ${top + PANEL_H / 2})"`,
     ),
-    text(x0 + PANEL_W / 2, TOP + PANEL_H + 38, chart.xLabel, 'text-anchor="middle"'),
+    text(x0 + PANEL_W / 2, top + PANEL_H + 38, panel.xLabel, 'text-anchor="middle"'),
   ];
   for (let e = lo; e <= hi; e++) {
     for (const m of [1, 2, 5]) {
@@ -90,8 +97,8 @@ function panelSvg(chart: Chart, panel: Panel, x0: number): string[] {
       );
     }
   }
-  chart.xs.forEach((v, i) =>
-    out.push(text(x(i), TOP + PANEL_H + 18, `${v}`, 'text-anchor="middle"'))
+  panel.xs.forEach((v, i) =>
+    out.push(text(x(i), top + PANEL_H + 18, `${v}`, 'text-anchor="middle"'))
   );
   if (panel.reference) {
     const yy = y(panel.reference.value).toFixed(1);
@@ -127,11 +134,15 @@ function panelSvg(chart: Chart, panel: Panel, x0: number): string[] {
 
 /** Renders `chart` as a standalone SVG document. */
 export function chartSvg(chart: Chart): string {
-  const width = LEFT + chart.panels.length * (PANEL_W + GAP) - GAP + 30;
-  const legendTop = TOP + PANEL_H + 65;
+  const columns = chart.columns ?? chart.panels.length;
+  const rows = Math.ceil(chart.panels.length / columns);
+  const width = LEFT + columns * (PANEL_W + GAP) - GAP + 30;
+  const legendTop = TOP + (rows - 1) * ROW_H + PANEL_H + 65;
   const perColumn = Math.ceil(chart.series.length / 2);
   const height = legendTop + perColumn * 20 + 20;
-  const body = chart.panels.flatMap((p, i) => panelSvg(chart, p, LEFT + i * (PANEL_W + GAP)));
+  const body = chart.panels.flatMap((p, i) =>
+    panelSvg(p, LEFT + (i % columns) * (PANEL_W + GAP), TOP + Math.floor(i / columns) * ROW_H)
+  );
   chart.series.forEach((label, s) => {
     const lx = LEFT + Math.floor(s / perColumn) * (PANEL_W + GAP);
     const ly = legendTop + (s % perColumn) * 20;

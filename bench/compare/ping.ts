@@ -1,17 +1,17 @@
 /**
- * The floor of the comparison: sequential PING round trips on one
+ * The round-trip reference of the comparison: sequential PING round trips on one
  * node-redis connection, the least a request to this Redis can cost.
  *
  * @module
  */
 
 import { createClient } from "redis";
-import type { Floor } from "./_compare_report.ts";
-import { clock } from "./_compare_run.ts";
-import { percentile } from "./_compare_stats.ts";
+import type { Ping } from "./report.ts";
+import { clock } from "./run.ts";
+import { percentile } from "./stats.ts";
 
 /** PINGs one after another for `seconds`; round trips per second and latency percentiles. */
-export async function pingFloor(url: string, seconds: number): Promise<Floor> {
+export async function pingFloor(url: string, seconds: number): Promise<Ping> {
   const client = await createClient({ url }).connect();
   try {
     const times: number[] = [];

@@ -1,0 +1,118 @@
+/**
+ * One measured run: open the contenders (here or in worker processes),
+ * warm them up, run the window while reading Redis's counters at its start
+ * and end, and turn the records into a {@linkcode RunResult}.
+ *
+ * @module
+ */
+
+import type { LockSpec } from "./locks.ts";
+import type { WorkerPool } from "./processes.ts";
+import type { RunResult } from "./report.ts";
+import {
+  clientRequests,
+  type CommandCounts,
+  type CommandOrigins,
+  learnOrigins,
+  serverCommands,
+  since,
+  type StatsReader,
+} from "./requests.ts";
+import { clock, closeContenders, openContenders, type RawRun, runWindow, warmUp } from "./run.ts";
+import { summarise } from "./stats.ts";
+
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** What every run needs. */
+export interface Context {
+  readonly url: string;
+  readonly reader: StatsReader;
+  readonly pool: WorkerPool;
+  readonly scriptsCounted: boolean;
+  readonly origins: Map<string, CommandOrigins>;
+  readonly scriptOnly: ReadonlySet<string>;
+  readonly prefix: string;
+}
+
+/** A short run under MONITOR: which commands the lock sends, which its scripts run. */
+export async function calibrate(
+  spec: LockSpec,
+  port: number,
+  url: string,
+): Promise<CommandOrigins> {
+  return await learnOrigins(port, async () => {
+    const contenders = await openContenders(spec, url, `compare:calibrate:${spec.id}`, 4);
+    try {
+      await warmUp(contenders);
+      await runWindow(contenders, 1, clock(), 0.5);
+    } finally {
+      await closeContenders(contenders);
+    }
+  });
+}
+
+/** Redis's counters between `startAt` and `endAt` ({@linkcode clock} times). */
+async function windowCounts(
+  reader: StatsReader,
+  startAt: number,
+  endAt: number,
+): Promise<CommandCounts> {
+  await delay(startAt - clock());
+  const before = await reader.read();
+  await delay(endAt - clock());
+  return since(before, await reader.read());
+}
+
+/** One run of `spec`: `contenders` in this process, or one in each of `processes` workers. */
+export async function measure(
+  ctx: Context,
+  spec: LockSpec,
+  contenders: number,
+  holdMs: number,
+  processes: number,
+  seconds: number,
+): Promise<RunResult> {
+  const name = `${ctx.prefix}:${spec.id}:${contenders}:${holdMs}:${processes}`;
+  let raws: RawRun[];
+  let counts: CommandCounts;
+  if (processes > 1) {
+    const out = await ctx.pool.run(spec, ctx.url, name, processes, holdMs, seconds, {
+      duringWindow: (start, end) => windowCounts(ctx.reader, start, end),
+    });
+    [raws, counts] = [out.runs, out.atEnd];
+  } else {
+    const own = await openContenders(spec, ctx.url, name, contenders);
+    try {
+      await warmUp(own);
+      const startAt = clock() + 50;
+      const [raw, atEnd] = await Promise.all([
+        runWindow(own, holdMs, startAt, seconds),
+        windowCounts(ctx.reader, startAt, startAt + seconds * 1000),
+      ]);
+      [raws, counts] = [[raw], atEnd];
+    } finally {
+      await closeContenders(own);
+    }
+  }
+  const metrics = summarise(raws);
+  const origins = ctx.origins.get(spec.id)!;
+  const { requests, approx } = clientRequests(counts, ctx.scriptsCounted, origins, ctx.scriptOnly);
+  const perAcq = (v: number) => v / metrics.acquisitions;
+  return {
+    lock: spec.id,
+    label: spec.label,
+    client: spec.client,
+    contenders,
+    holdMs,
+    processes,
+    ...metrics,
+    requests,
+    requestsPerAcq: perAcq(requests),
+    requestsApprox: approx,
+    commandsPerAcq: perAcq(serverCommands(counts)),
+    redisCpuPerAcq: perAcq(counts.cpuSeconds * 1e6),
+    clientCpuPerAcq: perAcq(metrics.clientCpuMicros),
+    commands: counts.byCommand,
+    rounds: 1,
+  };
+}
