@@ -1,5 +1,5 @@
 /**
- * Imported first by `lib/cli.ts`: keeps SIGUSR1 from opening a debugger in
+ * Imported first by `cli/mod.ts`: keeps SIGUSR1 from opening a debugger in
  * `redis-lock`, whatever it is doing. Node opens its inspector on SIGUSR1
  * unless a listener is installed, and this module installs one for the whole
  * life of the process (`run` forwards SIGUSR1 to its command through its

@@ -56,7 +56,7 @@ export interface CliKeys {
 
 /**
  * The keys and channels of the lock called `name`. The layout is the
- * library's (`lib/_keys.ts`; a test checks that both agree).
+ * library's (`lib/redis/_keys.ts`; a test checks that both agree).
  *
  * @param name The lock's name.
  * @returns Its keys and channels.

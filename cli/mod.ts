@@ -24,9 +24,9 @@
  *
  * @example Run it, or install it for production (no wrapper in between)
  * ```sh
- * deno run -A jsr:@x/redis-lock/cli run --wait 0 nightly-report -- /usr/local/bin/report.sh
- * deno install -g -A -n redis-lock jsr:@x/redis-lock/cli
- * deno compile -A -o redis-lock jsr:@x/redis-lock/cli
+ * deno run -A jsr:@x/redis-lock-cli run --wait 0 nightly-report -- /usr/local/bin/report.sh
+ * deno install -g -A -n redis-lock jsr:@x/redis-lock-cli
+ * deno compile -A -o redis-lock jsr:@x/redis-lock-cli
  * ```
  *
  * @module

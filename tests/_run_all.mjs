@@ -14,6 +14,8 @@ const bin = (name) => {
 const testFiles = readdirSync("tests").filter((f) => f.endsWith("_test.ts")).map((f) =>
   `tests/${f}`
 );
+// deno check takes Markdown files one by one (a folder argument skips them).
+const markdownDocs = readdirSync("docs").filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`);
 const ESC = String.fromCharCode(27);
 const strip = (text) => text.replaceAll(new RegExp(`${ESC}\\[[0-9;]*m`, "g"), "");
 
@@ -24,6 +26,8 @@ const RUNTIMES = {
       [bin("deno"), "fmt", "--check"],
       [bin("deno"), "lint"],
       [bin("deno"), "check", "--doc", "mod.ts", "lib/", "cli/", "bench/"],
+      // Every ```ts block of the README and docs/ (shell blocks are not checked).
+      [bin("deno"), "check", "--doc-only", "README.md", ...markdownDocs],
       [
         bin("deno"),
         "doc",
