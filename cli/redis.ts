@@ -9,6 +9,7 @@
 import { createClient } from "redis";
 import { messageOf } from "./exit.ts";
 import { UsageError } from "./args.ts";
+import { within } from "./timers.ts";
 
 /** The server used when neither `--url` nor `REDIS_URL` names one. */
 export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
@@ -159,14 +160,7 @@ export async function connectRedis(url: string, signal?: AbortSignal): Promise<C
  * ```
  */
 export async function closeRedis(client: CliClient): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const tooLong = new Promise<"timeout">((resolve) =>
-    timer = setTimeout(resolve, 1_000, "timeout")
-  );
-  try {
-    const outcome = await Promise.race([client.close().catch(() => "failed" as const), tooLong]);
-    if (outcome !== undefined && client.isOpen) client.destroy();
-  } finally {
-    clearTimeout(timer);
-  }
+  const closing = client.close().catch(() => "failed" as const);
+  const outcome = await within(closing, 1_000, "close", () => "timeout" as const);
+  if (outcome !== undefined && client.isOpen) client.destroy();
 }

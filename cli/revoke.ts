@@ -16,6 +16,7 @@
 
 import { type CliClient, closeRedis, type MessageListener } from "./redis.ts";
 import { cliKeys } from "./keys.ts";
+import { within } from "./timers.ts";
 
 /** How long subscribing (a new connection, then SUBSCRIBE) may take. */
 export const SUBSCRIBE_TIMEOUT_MS = 5_000;
@@ -106,10 +107,11 @@ export async function listenToLock(
     });
   };
   try {
-    await within(SUBSCRIBE_TIMEOUT_MS, async () => {
+    const subscribed = (async () => {
       await subscriber.connect();
       await subscriber.subscribe(keys.revoke, onRevoke);
-    });
+    })();
+    await within(subscribed, SUBSCRIBE_TIMEOUT_MS, "no reply from Redis (subscribing)");
   } catch (err) {
     await closeRedis(subscriber);
     throw err;
@@ -172,40 +174,17 @@ export async function requestRevoke(client: CliClient, name: string): Promise<Re
     if (verb === "stopping" && to === id && Number.isFinite(Number(ms))) answered(Number(ms));
   };
   try {
-    await within(SUBSCRIBE_TIMEOUT_MS, async () => {
+    const subscribed = (async () => {
       await subscriber.connect();
       await subscriber.subscribe(keys.revoke, onMessage);
-    });
+    })();
+    await within(subscribed, SUBSCRIBE_TIMEOUT_MS, "no reply from Redis (subscribing)");
     // Our own subscription is one of the receivers.
     const receivers = Number(await client.sendCommand(["PUBLISH", keys.revoke, `revoke ${id}`]));
     const listeners = Math.max(0, receivers - 1);
     if (listeners === 0) return { listeners, stoppingWithin: undefined };
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const none = new Promise<undefined>((resolve) =>
-      timer = setTimeout(() => resolve(undefined), ACK_WAIT_MS)
-    );
-    try {
-      return { listeners, stoppingWithin: await Promise.race([answer, none]) };
-    } finally {
-      clearTimeout(timer);
-    }
+    return { listeners, stoppingWithin: await within(answer, ACK_WAIT_MS, "ack", () => undefined) };
   } finally {
     await closeRedis(subscriber);
-  }
-}
-
-/** Runs `fn`, rejecting if it has not settled within `ms`. */
-async function within(ms: number, fn: () => Promise<void>): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`no reply from Redis within ${ms} ms (subscribing)`)),
-      ms,
-    );
-  });
-  try {
-    await Promise.race([fn(), late]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -22,6 +22,7 @@ import { startProgress } from "./progress.ts";
 import { type CliClient, closeRedis, connectRedis } from "./redis.ts";
 import { listenToLock, type LockListener } from "./revoke.ts";
 import { type SignalTrap, trapSignals } from "./signals.ts";
+import { within } from "./timers.ts";
 
 /** The lock a `run` holds. */
 type HeldLock = RedisLock | RedisSpinLock;
@@ -237,17 +238,11 @@ async function runHolding(
 
 /** Releases, giving up after `ms` (Redis unreachable): the lease then runs out by itself. */
 async function releaseWithin(lock: HeldLock, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no reply from Redis within ${ms} ms`)), ms);
-  });
   try {
-    await Promise.race([lock.release(), timeout]);
+    await within(lock.release(), ms, "no reply from Redis");
   } catch (err) {
     if (!(err instanceof LockNotOwnedError)) {
       printError(`could not release the lock: ${messageOf(err)}; it expires with its lease`);
     }
-  } finally {
-    clearTimeout(timer);
   }
 }
