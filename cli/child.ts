@@ -130,18 +130,6 @@ export function superviseChild(options: ChildOptions): Supervision {
     }
     target = { pid: child.pid, group: !options.foreground };
     watchdog.arm(target);
-    const go = requestedKillBy === undefined && options.mayStart();
-    gated.open(go);
-    if (!go) {
-      await exited;
-      await watchdog.disarm();
-      return { code: 0, started: false, killedStopped };
-    }
-
-    const stopForwarding = options.signals.forward((signal) => {
-      if (options.foreground && TERMINAL_SIGNALS.includes(signal)) return; // it has them already
-      sendSignal(target!, signal);
-    });
     const onStop = () => {
       // Ctrl-Z: the command's group is in another session, where SIGTSTP
       // would be discarded, so it gets SIGSTOP; then redis-lock stops too.
@@ -166,8 +154,26 @@ export function superviseChild(options: ChildOptions): Supervision {
         kill(); // it never runs again: the lease may be gone
       }
     };
+    // Caught before the gate opens: a signal that comes as soon as the
+    // command runs (a loaded machine may not schedule redis-lock again first)
+    // must find the handlers in place.
+    const stopForwarding = options.signals.forward((signal) => {
+      if (options.foreground && TERMINAL_SIGNALS.includes(signal)) return; // it has them already
+      sendSignal(target!, signal);
+    });
     if (!options.foreground) process.on("SIGTSTP", onStop);
     process.on("SIGCONT", onContinue);
+    const go = requestedKillBy === undefined && options.mayStart();
+    gated.open(go);
+    if (!go) {
+      stopForwarding();
+      process.off("SIGTSTP", onStop);
+      process.off("SIGCONT", onContinue);
+      await exited;
+      await watchdog.disarm();
+      return { code: 0, started: false, killedStopped };
+    }
+
     try {
       const code = await exited;
       if (target.group && isRunning(target)) {
