@@ -26,7 +26,7 @@ import {
   states,
   stopped,
   withSetup,
-} from "./fixtures/cli_harness.ts";
+} from "./harness/cli.ts";
 
 /**
  * A command with a worker below it, like `bash -c 'python3 worker.py; echo'`:

@@ -10,64 +10,8 @@ import { join } from "node:path";
 import process from "node:process";
 import { createClient } from "redis";
 import { subscribers, until } from "./harness/env.ts";
-import { runtimeCommand } from "./harness/process.ts";
+import { startCli, withSetup } from "./harness/cli.ts";
 import { freePort, type RedisServer, startRedis } from "./harness/redis.ts";
-
-/** One `redis-lock` process, its output collected. */
-interface Cli {
-  readonly process: ChildProcess;
-  stdout(): string;
-  stderr(): string;
-  /** The exit code, or the signal name; once all its output is read. */
-  readonly exited: Promise<number | string>;
-}
-
-/** A server, a scratch directory, and the CLI processes of one test. */
-interface Setup {
-  readonly server: RedisServer;
-  readonly dir: string;
-  /** Starts `redis-lock args` with REDIS_URL set to the test's server. */
-  cli(args: string[], env?: Record<string, string>): Cli;
-}
-
-function startCli(args: string[], env: Record<string, string>): Cli {
-  const [cmd, base] = runtimeCommand("../cli/mod.ts");
-  const child = spawn(cmd, [...base, ...args], {
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  let err = "";
-  child.stdout!.setEncoding("utf8").on("data", (chunk: string) => out += chunk);
-  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => err += chunk);
-  const exited = once(child, "close").then(([code, signal]) => (code ?? signal) as number | string);
-  return { process: child, stdout: () => out, stderr: () => err, exited };
-}
-
-/** Runs `fn` with a fresh server; kills leftover CLI processes and stops the server after. */
-async function withSetup(fn: (setup: Setup) => Promise<void>): Promise<void> {
-  const server = await startRedis();
-  const dir = mkdtempSync(join(tmpdir(), "redis-lock-cli-"));
-  const started: Cli[] = [];
-  try {
-    await fn({
-      server,
-      dir,
-      cli(args, env = {}) {
-        const cli = startCli(args, { REDIS_URL: server.url, ...env });
-        started.push(cli);
-        return cli;
-      },
-    });
-  } finally {
-    for (const { process: child } of started) {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-    }
-    await Promise.all(started.map((cli) => cli.exited));
-    await server.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 /**
  * A shell command that touches $DIR/<name>.ready, then idles for at most 5 s
@@ -83,8 +27,8 @@ test("run: two holders of one lock take turns; their commands never interleave",
     const log = join(dir, "log");
     const work = ["sh", "-c", 'echo start >> "$LOG"; sleep 0.3; echo end >> "$LOG"'];
     const runs = [
-      cli(["run", "job", "--", ...work], { LOG: log }),
-      cli(["run", "--spin", "job", "--", ...work], { LOG: log }), // a spin lock excludes too
+      cli(["run", "job", "--", ...work], { env: { LOG: log } }),
+      cli(["run", "--spin", "job", "--", ...work], { env: { LOG: log } }), // a spin lock excludes too
     ];
     assert.deepEqual(await Promise.all(runs.map((r) => r.exited)), [0, 0]);
     assert.deepEqual(readFileSync(log, "utf8").trim().split("\n"), [
@@ -124,12 +68,10 @@ test("run: exits 75, or the -E code, when another holds the lock past --wait", a
 
 test("run: a lost lock stops the command (SIGTERM, then SIGKILL) and exits 76", async () => {
   await withSetup(async ({ cli, server, dir }) => {
-    const env = { DIR: dir };
     const onTerm = 'echo term > "$DIR/a.term"; exit 0';
-    const polite = cli(["run", "--ttl", "1s", "a", "--", ...idle("a", onTerm)], env);
+    const polite = cli(["run", "--ttl", "1s", "a", "--", ...idle("a", onTerm)]);
     const stubborn = cli(
       ["run", "--ttl", "1s", "--kill-after", "200ms", "b", "--", ...idle("b", "")],
-      env,
     );
     await until(
       () => existsSync(join(dir, "a.ready")) && existsSync(join(dir, "b.ready")),
@@ -148,9 +90,7 @@ test("run: a lost lock stops the command (SIGTERM, then SIGKILL) and exits 76", 
 
 test("run: SIGTERM goes on to the command, and the lock is released once it ends", async () => {
   await withSetup(async ({ cli, server, dir }) => {
-    const run = cli(["run", "job", "--", ...idle("job", 'echo got-term > "$DIR/marker"; exit 5')], {
-      DIR: dir,
-    });
+    const run = cli(["run", "job", "--", ...idle("job", 'echo got-term > "$DIR/marker"; exit 5')]);
     await until(() => existsSync(join(dir, "job.ready")), "the command runs");
     assert.equal(await server.command("EXISTS", "lock:{job}"), 1);
     process.kill(run.process.pid!, "SIGTERM"); // not .kill(): Deno then reports the signal as the exit
@@ -259,9 +199,9 @@ test("release --force deletes a held lock and wakes a waiting run; without --for
 
 test("a bad duration, an unknown flag or command exit 2 with a one-line message", async () => {
   const env = { REDIS_URL: `redis://127.0.0.1:${await freePort()}` }; // never contacted
-  const badDuration = startCli(["run", "--wait", "5x", "job", "--", "true"], env);
-  const unknownFlag = startCli(["run", "--bogus", "job", "--", "true"], env);
-  const unknownCommand = startCli(["lock", "job"], env);
+  const badDuration = startCli(["run", "--wait", "5x", "job", "--", "true"], { env });
+  const unknownFlag = startCli(["run", "--bogus", "job", "--", "true"], { env });
+  const unknownCommand = startCli(["lock", "job"], { env });
   const codes = await Promise.all([badDuration, unknownFlag, unknownCommand].map((c) => c.exited));
   assert.deepEqual(codes, [2, 2, 2]);
   assert.match(badDuration.stderr(), /^redis-lock run: --wait: bad duration "5x".*\n$/);
@@ -271,9 +211,9 @@ test("a bad duration, an unknown flag or command exit 2 with a one-line message"
 
 test("--help prints usage with examples and exits 0; an unreachable Redis exits 69", async () => {
   const env = { REDIS_URL: `redis://127.0.0.1:${await freePort()}` };
-  const help = startCli(["--help"], env);
-  const runHelp = startCli(["run", "--help"], env);
-  const unreachable = startCli(["status", "job"], env);
+  const help = startCli(["--help"], { env });
+  const runHelp = startCli(["run", "--help"], { env });
+  const unreachable = startCli(["status", "job"], { env });
   const codes = await Promise.all([help, runHelp, unreachable].map((c) => c.exited));
   assert.deepEqual(codes, [0, 0, 69]);
   assert.match(help.stdout(), /Usage:[\s\S]*Examples:/);
