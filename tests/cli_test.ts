@@ -2,16 +2,13 @@
 // running the tests) against a throwaway redis-server.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { createClient } from "redis";
 import { subscribers, until } from "./harness/env.ts";
 import { startCli, withSetup } from "./harness/cli.ts";
-import { freePort, type RedisServer, startRedis } from "./harness/redis.ts";
+import { freePort } from "./harness/redis.ts";
 
 /**
  * A shell command that touches $DIR/<name>.ready, then idles for at most 5 s
