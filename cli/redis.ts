@@ -10,17 +10,18 @@ import { createClient } from "redis";
 import { messageOf } from "./exit.ts";
 import { UsageError } from "./args.ts";
 import { within } from "./timers.ts";
+import type { NodeRedisClient, NodeRedisListener } from "@x/redis-lock";
 
 /** The server used when neither `--url` nor `REDIS_URL` names one. */
 export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
 
 /** A Pub/Sub listener of node-redis. */
-export type MessageListener = (message: string, channel: string) => void;
+export type MessageListener = NodeRedisListener;
 
 /**
- * What `redis-lock` needs of its node-redis client: what a lock needs (it is
- * handed to `RedisLock` as is), a second connection for the command's own
- * subscriptions, and closing.
+ * What `redis-lock` needs of its node-redis client: what a lock needs (the
+ * library's `NodeRedisClient`: it is handed to `RedisLock` as is), a second
+ * connection for the command's own subscriptions, and closing.
  *
  * @example
  * ```ts
@@ -30,23 +31,9 @@ export type MessageListener = (message: string, channel: string) => void;
  * const client: CliClient = createClient();
  * ```
  */
-export interface CliClient {
-  /** Sends a raw command. */
-  sendCommand(args: string[]): Promise<unknown>;
+export interface CliClient extends NodeRedisClient {
   /** A new, unconnected client with the same options. */
   duplicate(): CliClient;
-  /** Connects. */
-  connect(): Promise<unknown>;
-  /** Subscribes `listener` to `channel`; resolves once confirmed. */
-  subscribe(channel: string, listener: MessageListener): Promise<unknown>;
-  /** Removes `listener` from `channel`; resolves once confirmed. */
-  unsubscribe(channel: string, listener?: MessageListener): Promise<unknown>;
-  /** Adds an event listener. */
-  on(event: string, listener: (...args: unknown[]) => void): unknown;
-  /** Removes an event listener. */
-  off(event: string, listener: (...args: unknown[]) => void): unknown;
-  /** Whether the client is connected (or connecting). */
-  readonly isOpen: boolean;
   /** Closes the connection once pending commands are answered. */
   close(): Promise<void>;
   /** Closes the connection at once. */
