@@ -35,6 +35,7 @@ export interface CommandClient {
  * const keys: CliKeys = {
  *   key: "lock:{job}",
  *   fence: "lock:{job}:fence",
+ *   queue: "lock:{job}:queue",
  *   channel: "lock:{job}:wake",
  *   revoke: "lock:{job}:revoke",
  * };
@@ -45,7 +46,12 @@ export interface CliKeys {
   readonly key: string;
   /** The fencing counter. */
   readonly fence: string;
-  /** The library's wake-up channel: releases and hand-offs are published here. */
+  /** Fair mode's queue (waiter tokens with a positive score, in arrival order). */
+  readonly queue: string;
+  /**
+   * The library's wake-up channel: releases are announced here to race-mode
+   * waiters; hand-offs go to `<channel>:<mark>`, one channel per process.
+   */
   readonly channel: string;
   /**
    * The command's own channel: `release --force` asks a holding
@@ -74,6 +80,7 @@ export function cliKeys(name: string): CliKeys {
   return {
     key: base,
     fence: `${base}:fence`,
+    queue: `${base}:queue`,
     channel: `${base}:wake`,
     revoke: `${base}:revoke`,
   };

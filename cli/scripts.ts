@@ -10,22 +10,26 @@
 import { cliKeys, type CommandClient, evalScript, toInt, toText } from "./keys.ts";
 
 /**
- * A lock's state in one read. KEYS: lock key, fencing counter. ARGV: channel.
- * Reply: `{type, pttl, subscribers, fence}`: the key's type (`none` when
- * free, `string` for a lock), its PTTL (-2 when free, -1 without TTL), the
- * channel's subscriber count (`PUBSUB NUMSUB`), and the fencing counter as a
- * string ("" when never set).
+ * A lock's state in one read. KEYS: lock key, fencing counter, queue.
+ * ARGV: channel.
+ * Reply: `{type, pttl, waiters, fence}`: the key's type (`none` when free,
+ * `string` for a lock), its PTTL (-2 when free, -1 without TTL), the fair
+ * waiters queued (the queue's entries with a positive score) plus the
+ * channel's subscriber count (`PUBSUB NUMSUB`: processes waiting in race
+ * mode), and the fencing counter as a string ("" when never set).
  */
 const STATUS = `
 local kind = redis.call('TYPE', KEYS[1])['ok']
 local fence = ''
 if redis.call('TYPE', KEYS[2])['ok'] == 'string' then fence = redis.call('GET', KEYS[2]) end
-local subscribers = redis.call('PUBSUB', 'NUMSUB', ARGV[1])[2]
-return {kind, redis.call('PTTL', KEYS[1]), subscribers, fence}`;
+local queued = 0
+if redis.call('TYPE', KEYS[3])['ok'] == 'zset' then queued = redis.call('ZCOUNT', KEYS[3], '(0', '+inf') end
+local racing = redis.call('PUBSUB', 'NUMSUB', ARGV[1])[2]
+return {kind, redis.call('PTTL', KEYS[1]), queued + racing, fence}`;
 
 /**
- * Who holds the lock. KEYS: lock key. Reply: `{type, value, pttl}`; the value
- * is "" unless the key is a string.
+ * Who holds the lock. KEYS: lock key.
+ * Reply: `{type, value, pttl}` (value "" for a key of another type).
  */
 const HOLDER = `
 local kind = redis.call('TYPE', KEYS[1])['ok']
@@ -35,10 +39,13 @@ return {kind, value, redis.call('PTTL', KEYS[1])}`;
 
 /**
  * Delete the lock and wake the waiters, if it still holds the value seen
- * before (ARGV[2]; a key of another type is deleted whatever it holds).
- * KEYS: lock key. ARGV: channel, expected value.
- * Reply: the PTTL the key had (-1 without TTL); -2 when it was gone; -3 when
- * it now holds another value (its holder let go and it passed on).
+ * (a key of another type is deleted whatever it holds): `released` on the
+ * channel (race-mode waiters) and on the hand-off channel of every process
+ * with a fair waiter queued (`<channel>:<mark>`, the mark read from the
+ * waiter's token), so that they all try again at once.
+ * KEYS: lock key, queue. ARGV: channel, expected value.
+ * Reply: the PTTL the key had (-1 without TTL), -2 when it was gone, -3
+ * when it held another value.
  */
 const FORCE_RELEASE = `
 local pttl = redis.call('PTTL', KEYS[1])
@@ -48,6 +55,16 @@ if redis.call('TYPE', KEYS[1])['ok'] == 'string' and redis.call('GET', KEYS[1]) 
 end
 redis.call('DEL', KEYS[1])
 redis.call('PUBLISH', ARGV[1], 'released')
+if redis.call('TYPE', KEYS[2])['ok'] == 'zset' then
+  local told = {}
+  for _, token in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '(0', '+inf')) do
+    local mark = string.match(token, '@(%x+)%.')
+    if mark and not told[mark] then
+      told[mark] = true
+      redis.call('PUBLISH', ARGV[1] .. ':' .. mark, 'released')
+    end
+  end
+end
 return pttl`;
 
 /**
@@ -83,9 +100,10 @@ export interface LockStatus {
   /** The holder's lease left, in ms: 0 when free, `null` for a key without TTL. */
   readonly remaining: number | null;
   /**
-   * Connections subscribed to the lock's channel: each process waiting with
-   * `RedisLock` counts once, however many waiters it has; spin-lock waiters
-   * do not count.
+   * Who waits: each `RedisLock` waiter queued in fair mode (the default),
+   * plus each process waiting in race mode (`fair: false`: it counts once,
+   * however many waiters it has); spin-lock waiters that do not queue do
+   * not count.
    */
   readonly waiters: number;
   /** The last fencing token handed out for this name, or `null` when none was. */
@@ -112,7 +130,9 @@ export interface LockStatus {
  */
 export async function readStatus(client: CommandClient, name: string): Promise<LockStatus> {
   const keys = cliKeys(name);
-  const reply = await evalScript(client, STATUS, [keys.key, keys.fence], [keys.channel]);
+  const reply = await evalScript(client, STATUS, [keys.key, keys.fence, keys.queue], [
+    keys.channel,
+  ]);
   if (!Array.isArray(reply) || reply.length !== 4) {
     throw new TypeError(`Unexpected Redis reply: ${String(reply)}`);
   }
@@ -212,6 +232,8 @@ export async function forceRelease(
   expected: string,
 ): Promise<number | "free" | "moved"> {
   const keys = cliKeys(name);
-  const pttl = toInt(await evalScript(client, FORCE_RELEASE, [keys.key], [keys.channel, expected]));
+  const pttl = toInt(
+    await evalScript(client, FORCE_RELEASE, [keys.key, keys.queue], [keys.channel, expected]),
+  );
   return pttl === -2 ? "free" : pttl === -3 ? "moved" : pttl === -1 ? Infinity : pttl;
 }

@@ -51,7 +51,7 @@ export function formatStatus(status: LockStatus): string {
   return [
     `lock:           ${JSON.stringify(status.name)} (key ${status.key})`,
     `state:          ${state}`,
-    `waiting:        ${status.waiters} process${status.waiters === 1 ? "" : "es"}`,
+    `waiting:        ${status.waiters} waiter${status.waiters === 1 ? "" : "s"}`,
     `fencing token:  ${status.fencingToken === null ? "none" : `${status.fencingToken} (last)`}`,
     "",
   ].join("\n");

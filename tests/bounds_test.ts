@@ -49,7 +49,7 @@ function signal(child: Child, name: "SIGTERM" | "SIGKILL"): void {
 }
 
 async function queueLength(env: TestEnv): Promise<number> {
-  return Number(await env.server.command("ZCARD", QUEUE));
+  return Number(await env.server.command("ZCOUNT", QUEUE, "(0", "+inf"));
 }
 
 /** Resolves when `promise` settles, with its value or its error. */

@@ -42,7 +42,7 @@ async function queued(
   server: { command(...args: string[]): Promise<unknown> },
   name: string,
 ): Promise<number> {
-  return Number(await server.command("ZCARD", `lock:{${name}}:queue`));
+  return Number(await server.command("ZCOUNT", `lock:{${name}}:queue`, "(0", "+inf"));
 }
 
 test("run: the command's children and grandchildren stop when the lock is lost, and at SIGTERM", async () => {

@@ -68,12 +68,19 @@ function eachKind(
   }
 }
 
-/** Subscribers of `channel` over all live nodes: sharded (`SHARDNUMSUB`) or plain (`NUMSUB`). */
+/**
+ * Subscriptions waiting on the lock whose channel is `channel` (its own and
+ * every process's hand-off channel `<channel>:<mark>`) over all live nodes:
+ * sharded (`SHARDNUMSUB`) or plain (`NUMSUB`).
+ */
 async function subscribers(c: RedisCluster, channel: string, sharded = true): Promise<number> {
   let n = 0;
   for (const node of c.nodes.filter((node) => node.alive)) {
-    const reply = await node.command("PUBSUB", sharded ? "SHARDNUMSUB" : "NUMSUB", channel);
-    n += Number((reply as Reply[])[1]);
+    const list = sharded ? "SHARDCHANNELS" : "CHANNELS";
+    const grants = await node.command("PUBSUB", list, `${channel}:*`) as string[];
+    const count = sharded ? "SHARDNUMSUB" : "NUMSUB";
+    const reply = await node.command("PUBSUB", count, channel, ...grants) as Reply[];
+    for (let i = 1; i < reply.length; i += 2) n += Number(reply[i]);
   }
   return n;
 }
@@ -125,8 +132,9 @@ test("every key and the channel of a lock share one slot on the cluster, for hos
   names.push("a\nb", "ключ{}", "a\u0000{b}", "{".repeat(300), "lock:{x}:wake");
   const slots = new Set<number>();
   for (const name of names) {
-    const { key, fence, queue, alive, channel } = lockKeys(name);
-    const got = await Promise.all([key, fence, queue, alive, channel].map((k) => c.keyslot(k)));
+    const { key, fence, queue, racers, channel, grants } = lockKeys(name);
+    const all = [key, fence, queue, racers, channel, grants];
+    const got = await Promise.all(all.map((k) => c.keyslot(k)));
     assert.equal(new Set(got).size, 1, `${JSON.stringify(name)}: slots ${got}`);
     slots.add(got[0]);
   }
@@ -173,14 +181,15 @@ eachKind("several contenders on their own connections exclude each other", async
 });
 
 eachKind("a release wakes a waiter by sharded Pub/Sub within 500 ms", async (env) => {
-  const { key, channel } = lockKeys(env.name);
+  const { key, channel, grants } = lockKeys(env.name);
   const holder = new RedisLock(await env.client(), env.name);
   const waiterClient = await env.client();
   await holder.lock();
   const acquired = new RedisLock(waiterClient, env.name).acquire({ blockingTimeout: 10_000 });
   await until(async () => await subscribers(env.cluster, channel) > 0, "subscribed");
-  // On the master of the lock's slot, and sharded: no plain subscription anywhere.
-  assert.deepEqual(await onOwner(env.cluster, key, "PUBSUB", "SHARDNUMSUB", channel), [channel, 1]);
+  // This process's hand-off channel, on the master of the lock's slot, and
+  // sharded: no plain subscription anywhere.
+  assert.deepEqual(await onOwner(env.cluster, key, "PUBSUB", "SHARDNUMSUB", grants), [grants, 1]);
   assert.equal(await subscribers(env.cluster, channel, false), 0);
   assert.equal(resolveDriver(waiterClient).sharded, true);
   const releasedAt = performance.now();
@@ -209,7 +218,7 @@ eachKind("a dead holder's lock is taken when its ttl runs out", async (env) => {
 });
 
 eachKind("an aborted fair waiter leaves no key, queue entry or subscription", async (env) => {
-  const { key, queue, alive, channel } = lockKeys(env.name);
+  const { key, queue, channel } = lockKeys(env.name);
   const holder = new RedisLock(await env.client(), env.name, { fair: true });
   await holder.lock();
   const controller = new AbortController();
@@ -219,10 +228,10 @@ eachKind("an aborted fair waiter leaves no key, queue entry or subscription", as
   const reason = new Error("stop waiting");
   controller.abort(reason);
   await assert.rejects(waiting, (err) => err === reason);
-  assert.equal(await onOwner(env.cluster, key, "EXISTS", queue, alive), 0);
+  assert.equal(await onOwner(env.cluster, key, "EXISTS", queue), 0);
   assert.equal(await subscribers(env.cluster, channel), 0);
   await holder.release();
-  assert.equal(await onOwner(env.cluster, key, "EXISTS", key, queue, alive), 0);
+  assert.equal(await onOwner(env.cluster, key, "EXISTS", key, queue), 0);
 });
 
 eachKind(
@@ -237,7 +246,8 @@ eachKind(
       const lock = new RedisLock(await env.client(), env.name, { fair: true });
       done.push(lock.run(() => void order.push(i), { blockingTimeout: 15_000 }));
       await until(
-        async () => Number(await onOwner(env.cluster, key, "ZCARD", queue)) === i + 1,
+        async () =>
+          Number(await onOwner(env.cluster, key, "ZCOUNT", queue, "(0", "+inf")) === i + 1,
         "queued",
       );
     }
@@ -569,7 +579,7 @@ test(
       assert.deepEqual(outcomes, runs.map(({ kind }) => `${kind.name}: acquired`));
       await Promise.all(runs.map(({ waiter }) => waiter.release()));
       // Nothing is left subscribed once no waiter needs it.
-      const channels = runs.map(({ name }) => lockKeys(name).channel);
+      const channels = runs.map(({ name }) => lockKeys(name).grants);
       await until(async () => await shardSubscribers(a, channels) === 0, "channels dropped");
     } finally {
       await Promise.allSettled(closers.map((close) => close()));

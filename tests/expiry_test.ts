@@ -44,9 +44,10 @@ for (const kind of ["node-redis v6 RESP3", "ioredis v5"].map(clientKind)) {
         try {
           await party("hold").waitFor("held");
           party("wait");
-          const queued = async () => await server.command("ZCARD", "lock:{job}:queue") === 1;
+          const queued = async () =>
+            await server.command("ZCOUNT", "lock:{job}:queue", "(0", "+inf") === 1;
           await until(queued, "the waiter queued");
-          for (const key of ["lock:{job}:queue", "lock:{job}:alive"]) {
+          for (const key of ["lock:{job}:queue"]) {
             const pttl = await server.command("PTTL", key);
             assert.ok(Number(pttl) > 0, `PTTL ${key} is ${pttl} while the waiter is queued`);
           }

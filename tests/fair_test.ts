@@ -24,7 +24,7 @@ import { asleep, modeNamed, tracked } from "./harness/fault_modes.ts";
 const QUEUE = "lock:{fair}:queue";
 
 async function queueLength(env: { server: TestEnv["server"] }): Promise<number> {
-  return Number(await env.server.command("ZCARD", QUEUE));
+  return Number(await env.server.command("ZCOUNT", QUEUE, "(0", "+inf"));
 }
 
 eachClient(
@@ -97,7 +97,7 @@ eachClient(
     controller.abort(new Error("stop"));
     await assert.rejects(waiting, /stop/);
     assert.equal(await queueLength(env), 0);
-    assert.equal(await env.server.command("EXISTS", "lock:{fair}:alive"), 0);
+    assert.equal(await env.server.command("EXISTS", QUEUE), 0, "no liveness left either");
     await holder.release();
     assert.equal(await env.server.command("DBSIZE"), 0);
   },
@@ -160,7 +160,7 @@ test("fair: waiters in separate processes acquire in the order they queued", asy
     const children = [];
     for (let i = 0; i < 4; i++) {
       children.push(startChild("fixtures/fair_waiter.ts", [server.url, file, `${i}`, "20"]));
-      while (Number(await server.command("ZCARD", QUEUE)) < i + 1) await delay(5);
+      while (Number(await server.command("ZCOUNT", QUEUE, "(0", "+inf")) < i + 1) await delay(5);
     }
     await holder.release();
     assert.deepEqual(await Promise.all(children.map((c) => c.exited)), [0, 0, 0, 0]);
@@ -182,9 +182,9 @@ test("fair: a queued waiter killed with SIGKILL delays the next by at most about
     const holder = new RedisLock(client as never, "fair", { fair: true, handoffTimeout: 1_000 });
     await holder.lock();
     const doomed = startChild("fixtures/fair_waiter.ts", [server.url, file, "doomed", "0"]);
-    while (Number(await server.command("ZCARD", QUEUE)) < 1) await delay(5);
+    while (Number(await server.command("ZCOUNT", QUEUE, "(0", "+inf")) < 1) await delay(5);
     const next = startChild("fixtures/fair_waiter.ts", [server.url, file, "next", "0"]);
-    while (Number(await server.command("ZCARD", QUEUE)) < 2) await delay(5);
+    while (Number(await server.command("ZCOUNT", QUEUE, "(0", "+inf")) < 2) await delay(5);
     doomed.process.kill("SIGKILL");
     await doomed.exited;
     const releasedAt = performance.now();
@@ -210,13 +210,16 @@ test("fair: a waiter killed while queued is dropped, so the next one acquires wh
     await server.command("SET", "lock:{fair}", "crashed.60000", "PX", "60000");
     const doomed = startChild("fixtures/fair_waiter.ts", [server.url, file, "doomed", "0"]);
     await until(
-      async () => Number(await server.command("ZCARD", QUEUE)) === 1,
+      async () => Number(await server.command("ZCOUNT", QUEUE, "(0", "+inf")) === 1,
       "doomed queued",
       30_000,
     );
     const next = new RedisLock(client as never, "fair", { fair: true, handoffTimeout: 1_000 });
     const acquiring = next.acquire({ blockingTimeout: 5_000 });
-    await until(async () => Number(await server.command("ZCARD", QUEUE)) === 2, "next queued");
+    await until(
+      async () => Number(await server.command("ZCOUNT", QUEUE, "(0", "+inf")) === 2,
+      "next queued",
+    );
     doomed.process.kill("SIGKILL");
     await doomed.exited;
     // The lease runs out: no release, no hand-off, no message. Only the
@@ -253,7 +256,7 @@ async function holderAndQueuedWaiter(env: TestEnv) {
  * published as a `grant` message.
  */
 async function releaseFromElsewhere(env: TestEnv, token: string): Promise<void> {
-  const { key, fence, queue, alive } = lockKeys("fair");
+  const { key, fence, queue, racers } = lockKeys("fair");
   const reply = await env.server.command(
     "EVAL",
     RELEASE.source,
@@ -261,7 +264,7 @@ async function releaseFromElsewhere(env: TestEnv, token: string): Promise<void> 
     key,
     fence,
     queue,
-    alive,
+    racers,
     token,
     CHANNEL,
     "3000",

@@ -54,7 +54,10 @@ for (const kind of ["node-redis v6 RESP3", "ioredis v5"].map(clientKind)) {
       const holder = new RedisLock(await env.client(), "job");
       await holder.lock(WAIT);
       const acquired = lock.acquire(WAIT);
-      await until(async () => await env.server.command("ZCARD", QUEUE) === 1, "queued");
+      await until(
+        async () => await env.server.command("ZCOUNT", QUEUE, "(0", "+inf") === 1,
+        "queued",
+      );
       await holder.release(); // hands the lock to the waiter, with a token
       assert.equal(await acquired, true);
       const after = lock.fencingToken!;

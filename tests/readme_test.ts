@@ -95,7 +95,8 @@ test("the README's first example waits while another process holds its lock", as
       const queue = `lock:{${LOCK_NAME}}:queue`;
       await until(
         async () =>
-          await env.server.command("ZCARD", queue) === 1 || child.process.exitCode !== null,
+          await env.server.command("ZCOUNT", queue, "(0", "+inf") === 1 ||
+          child.process.exitCode !== null,
         "the example to queue for the lock",
         60_000,
       );

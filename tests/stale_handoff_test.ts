@@ -40,7 +40,7 @@ const TAKER_HANDOFF_MS = 300;
 const KIND = CLIENT_KINDS[0];
 
 async function queue(env: TestEnv): Promise<string[]> {
-  return await env.server.command("ZRANGE", KEYS.queue, "0", "-1") as string[];
+  return await env.server.command("ZRANGEBYSCORE", KEYS.queue, "(0", "+inf") as string[];
 }
 
 /**
@@ -263,7 +263,7 @@ eachKind(
       pending.push(waiting);
       const manager = SubscriberManager.for(driver);
       await until(
-        () => manager.isLive(KEYS.channel) && manager.waiterCount === 1 && probe.inflight === 0,
+        () => manager.isLive(KEYS.grants) && manager.waiterCount === 1 && probe.inflight === 0,
         "W queued and asleep",
       );
       const [w, ...others] = await queue(env);

@@ -27,7 +27,7 @@ eachClient(
       );
     }
     const manager = SubscriberManager.for(driver);
-    const live = () => names.every((name) => manager.isLive(lockKeys(name).channel));
+    const live = () => names.every((name) => manager.isLive(lockKeys(name).grants));
     await until(live, "every name's channel subscribed");
     assert.equal(manager.connectionsOpened, 1);
     assert.equal(manager.channelCount, names.length);
@@ -53,7 +53,10 @@ eachClient("locks on one client share its subscriber connection", async (env) =>
   await holder.lock();
   const waits = [1, 2, 3].map(() => new RedisLock(client, "x").acquire({ blockingTimeout: 2_000 }));
   const manager = SubscriberManager.for(resolveDriver(client));
-  await until(() => manager.waiterCount === 3 && manager.isLive("lock:{x}:wake"), "all 3 asleep");
+  await until(
+    () => manager.waiterCount === 3 && manager.isLive(lockKeys("x").grants),
+    "all 3 asleep",
+  );
   const pubsub = String(await env.server.command("CLIENT", "LIST", "TYPE", "pubsub")).trim();
   assert.equal(pubsub.split("\n").length, 1, pubsub);
   assert.match(pubsub, /sub=1 /);

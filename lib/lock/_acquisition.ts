@@ -8,7 +8,7 @@
  */
 
 import type { RedisDriver } from "../redis/driver.ts";
-import type { AttemptResult, LockOps } from "../redis/_lock_ops.ts";
+import type { AttemptResult, HolderOps } from "../redis/_lock_ops.ts";
 import { acquisitionToken } from "../redis/_token.ts";
 import type { WaitRequest } from "../wait/_request.ts";
 import { BoundedAttempts } from "./_attempts.ts";
@@ -17,9 +17,12 @@ import { now } from "../util/_runtime.ts";
 /** What one acquisition needs to know. */
 export interface AcquisitionSpec {
   readonly name: string;
-  readonly ops: LockOps;
+  readonly ops: HolderOps;
   readonly driver: RedisDriver;
   readonly channel: string;
+  readonly grants: string;
+  /** Whether waiters race on the channel (see `WaitStrategy.racing`). */
+  readonly racing: boolean;
   readonly ttl: number;
   readonly fencing: boolean;
   readonly fair: boolean;
@@ -40,11 +43,13 @@ export async function acquisition(
 ): Promise<boolean> {
   const { ops, driver, blocking, timeout, signal } = spec;
   const token = acquisitionToken(spec.ttl, spec.fencing);
-  const join = spec.fair && blocking && timeout > 0;
+  const waits = blocking && timeout > 0;
+  const join = spec.fair && waits; // failed attempts queue the waiter
+  const mark = join || (spec.racing && waits); // …or mark the lock as raced
   const deadline = now() + (blocking ? timeout : 0);
   const attempts = new BoundedAttempts({
     name: spec.name,
-    run: () => ops.attempt(token, join),
+    run: () => ops.attempt(token, mark),
     release: () => ops.release(token),
     driver,
     deadline,
@@ -59,6 +64,7 @@ export async function acquisition(
       deadline,
       signal,
       channel: spec.channel,
+      grants: spec.grants,
       driver,
     });
     if (!result.acquired) return false;

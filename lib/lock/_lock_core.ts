@@ -8,8 +8,8 @@
 
 import type { RedisDriver } from "../redis/driver.ts";
 import { toDriver } from "../redis/_drivers.ts";
-import { type LockKeys, lockKeys } from "../redis/_keys.ts";
-import { type AttemptResult, LockOps } from "../redis/_lock_ops.ts";
+import { lockKeys } from "../redis/_keys.ts";
+import { type AttemptResult, type HolderOps, LockOps } from "../redis/_lock_ops.ts";
 import type { WaitStrategy } from "../wait/_request.ts";
 import { deliverLocal } from "../wait/_local_grants.ts";
 import { now } from "../util/_runtime.ts";
@@ -24,6 +24,23 @@ import { acquireSettings, type LockSettings, lockSettings } from "./_settings.ts
 
 const NEVER = new AbortController().signal;
 
+/**
+ * What makes a primitive: the options it takes, and its Redis side. The lock
+ * is one; a semaphore's permit or a read or write lock is another, on the
+ * same core.
+ */
+export interface Primitive {
+  /** The lock option names it accepts (default: all of `LockOptions`). */
+  readonly optionKeys?: readonly string[];
+  /** Its Redis side for one holder. */
+  ops(driver: RedisDriver, name: string, settings: LockSettings): HolderOps;
+}
+
+/** `RedisLock`'s and `RedisSpinLock`'s primitive: one holder at a time. */
+export const MUTEX: Primitive = {
+  ops: (driver, name, settings) => new LockOps(driver, lockKeys(name), settings),
+};
+
 interface Held {
   readonly token: string;
   readonly lease: Lease;
@@ -35,8 +52,7 @@ export class LockCore {
   readonly name: string;
   readonly settings: LockSettings;
   readonly #driver: RedisDriver;
-  readonly #keys: LockKeys;
-  readonly #ops: LockOps;
+  readonly #ops: HolderOps;
   #waiting = false;
   #held: Held | undefined;
   #signal: AbortSignal = NEVER;
@@ -47,18 +63,19 @@ export class LockCore {
    * @param name The lock's name.
    * @param options The lock's options.
    * @param defaults Defaults the public class sets (RedisLock: `fair: true`).
+   * @param primitive What is held (default: a mutex).
    */
   constructor(
     client: unknown,
     name: string,
     options: LockOptions | undefined,
     defaults: Partial<LockOptions> = {},
+    primitive: Primitive = MUTEX,
   ) {
     this.#driver = toDriver(client);
     this.name = check.checkName(name);
-    this.settings = lockSettings(options, defaults);
-    this.#keys = lockKeys(this.name);
-    this.#ops = new LockOps(this.#driver, this.#keys, this.settings);
+    this.settings = lockSettings(options, defaults, primitive.optionKeys);
+    this.#ops = primitive.ops(this.#driver, this.name, this.settings);
   }
 
   /** `acquire()`; `extra` are acquire option names the public class reads itself. */
@@ -87,7 +104,9 @@ export class LockCore {
         name: this.name,
         ops: this.#ops,
         driver: this.#driver,
-        channel: this.#keys.channel,
+        channel: this.#ops.channel,
+        grants: this.#ops.grants,
+        racing: strategy.racing === true,
         blocking,
         timeout,
         signal,
@@ -121,7 +140,7 @@ export class LockCore {
       const { token, ...grant } = outcome.local;
       deliverLocal(token, grant); // a waiter of this process: no message was published
     }
-    held.strategy.released?.(outcome, this.#driver, this.#keys.channel);
+    held.strategy.released?.(outcome, this.#driver, this.#ops.grants);
     if (outcome.result === "not owned") {
       throw new LockNotOwnedError(
         this.name,

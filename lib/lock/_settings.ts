@@ -7,7 +7,15 @@
 import type { AcquireOptions, LockOptions } from "./options.ts";
 import * as check from "./_validate.ts";
 
-const LOCK_KEYS = ["ttl", "blockingTimeout", "autoExtend", "fencing", "fair", "handoffTimeout"];
+/** Every option of `LockOptions`. */
+export const LOCK_KEYS: readonly string[] = [
+  "ttl",
+  "blockingTimeout",
+  "autoExtend",
+  "fencing",
+  "fair",
+  "handoffTimeout",
+];
 const ACQUIRE_KEYS = ["blocking", "blockingTimeout", "signal"];
 
 /** A lock's settings, defaults applied. */
@@ -24,12 +32,16 @@ function or<T>(value: T | undefined, fallback: T, checked: (v: T) => T): T {
   return value === undefined ? fallback : checked(value);
 }
 
-/** Checks a lock's options; throws TypeError/RangeError naming the bad one. */
+/**
+ * Checks a lock's options; throws TypeError/RangeError naming the bad one.
+ * `keys`: the option names accepted (a primitive may take fewer).
+ */
 export function lockSettings(
   options: LockOptions | undefined,
   defaults: Partial<LockOptions> = {},
+  keys: readonly string[] = LOCK_KEYS,
 ): LockSettings {
-  const o = { ...defaults, ...check.checkOptions(options, "options", LOCK_KEYS) };
+  const o = { ...defaults, ...check.checkOptions(options, "options", keys) };
   return {
     ttl: or(o.ttl, 30_000, (v) => check.checkTtl("options.ttl", v)),
     blockingTimeout: or(o.blockingTimeout, 60_000, (v) => blockingTimeout(v)),

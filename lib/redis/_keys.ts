@@ -1,9 +1,11 @@
 /**
- * The Redis keys and channel of one lock. All of them share one hash tag, so
+ * The Redis keys and channels of one lock. All of them share one hash tag, so
  * they fall into one Redis Cluster slot whatever the name holds.
  *
  * @module
  */
+
+import { MARK } from "./_token.ts";
 
 /** The keys and channel of one lock. */
 export interface LockKeys {
@@ -11,12 +13,25 @@ export interface LockKeys {
   readonly key: string;
   /** The fencing counter (only written when fencing is on). */
   readonly fence: string;
-  /** Fair mode's queue: a sorted set of waiter tokens by arrival time. */
+  /**
+   * Fair mode's queue, one sorted set for order and liveness: each waiter's
+   * token scored by its entry id (arrival, Redis µs: > 0), and `!<token>`
+   * scored by minus its liveness deadline (Redis ms: < 0).
+   */
   readonly queue: string;
-  /** Fair mode's liveness deadlines: a sorted set of waiter tokens by deadline (Redis ms). */
-  readonly alive: string;
-  /** The Pub/Sub channel on which releases and hand-offs are announced. */
+  /**
+   * Set (with a short TTL) while race-mode waiters may sleep on
+   * {@linkcode LockKeys.channel}: a release publishes `released` only then.
+   */
+  readonly racers: string;
+  /** The Pub/Sub channel on which releases are announced to race-mode waiters. */
   readonly channel: string;
+  /**
+   * This process's hand-off channel: `<channel>:<mark>`, where a release
+   * publishes the hand-offs to this process's fair waiters (the mark is in
+   * their tokens), so a hand-off reaches one process, not every waiting one.
+   */
+  readonly grants: string;
 }
 
 /**
@@ -35,7 +50,8 @@ export function lockKeys(name: string): LockKeys {
     key: base,
     fence: `${base}:fence`,
     queue: `${base}:queue`,
-    alive: `${base}:alive`,
+    racers: `${base}:racers`,
     channel: `${base}:wake`,
+    grants: `${base}:wake:${MARK}`,
   };
 }

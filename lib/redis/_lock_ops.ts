@@ -16,6 +16,7 @@ import {
   LOCKED,
   OWNED_TTL,
   QUEUE_SLACK_MS,
+  RACER_MARK_MS,
   RELEASE,
   type Script,
 } from "./_scripts.ts";
@@ -75,8 +76,31 @@ export interface OpsConfig {
   readonly handoffTimeout: number;
 }
 
+/**
+ * The Redis side of one holder of a primitive (a lock, a semaphore's
+ * permit, a read or write lock): what the shared core and the waits need.
+ * Each primitive implements it with its own scripts on its own keys; the
+ * attempts, leases, waits and hand-off messages are the lock's.
+ */
+export interface HolderOps {
+  /** The channel on which releases are announced to race-mode waiters. */
+  readonly channel: string;
+  /** This process's hand-off channel (`<channel>:<mark>`). */
+  readonly grants: string;
+  /** One attempt; see {@linkcode LockOps.attempt}. */
+  attempt(token: string, join: boolean): Promise<AttemptResult>;
+  /** Release by token, or leave the queue; see {@linkcode LockOps.release}. */
+  release(token: string): Promise<ReleaseOutcome>;
+  /** Sets the lease to `ttl` ms if `token` holds; true when it did. */
+  extend(token: string, ttl: number): Promise<boolean>;
+  /** The lease left to `token` (-1 without TTL), else -2. */
+  ownedTtl(token: string): Promise<number>;
+  /** Whether it cannot be taken now (the lock is held, no permit is free). */
+  locked(): Promise<boolean>;
+}
+
 /** The scripts of one lock, bound to its driver, keys and settings. */
-export class LockOps {
+export class LockOps implements HolderOps {
   readonly #driver: RedisDriver;
   readonly #keys: LockKeys;
   readonly #config: OpsConfig;
@@ -92,20 +116,40 @@ export class LockOps {
     this.#config = config;
   }
 
-  /** One attempt; in fair mode with `join`, a failure queues the waiter. */
+  /** See {@linkcode HolderOps.channel}. */
+  get channel(): string {
+    return this.#keys.channel;
+  }
+
+  /** See {@linkcode HolderOps.grants}. */
+  get grants(): string {
+    return this.#keys.grants;
+  }
+
+  /**
+   * One attempt. With `join`, a failure queues the waiter (fair mode) or
+   * marks the lock as raced, so that a release announces itself (race mode).
+   */
   async attempt(token: string, join: boolean): Promise<AttemptResult> {
-    const { key, fence, queue, alive } = this.#keys;
+    const { key, fence, queue, racers } = this.#keys;
     const { ttl, fencing, fair, handoffTimeout } = this.#config;
     const sentAt = now();
-    const args = [token, `${ttl}`, fencing ? "1" : "0"];
+    const fenced = fencing ? "1" : "0";
     const reply = fair
-      ? await this.#eval(FAIR_ACQUIRE, [key, fence, queue, alive], [
-        ...args,
+      ? await this.#eval(FAIR_ACQUIRE, [key, fence, queue], [
+        token,
+        `${ttl}`,
+        fenced,
         `${handoffTimeout}`,
         join ? "1" : "0",
         `${QUEUE_SLACK_MS}`,
       ])
-      : await this.#eval(ACQUIRE, [key, fence], args);
+      : await this.#eval(ACQUIRE, [key, fence, racers], [
+        token,
+        `${ttl}`,
+        fenced,
+        join ? `${RACER_MARK_MS}` : "0",
+      ]);
     if (!Array.isArray(reply)) throw new TypeError(`Unexpected Redis reply: ${String(reply)}`);
     const acquired = toInt(reply[0]) === 1;
     // A queued waiter's answer names its queue entry: a hand-off names it too.
@@ -119,10 +163,10 @@ export class LockOps {
    * queued, "not owned" otherwise.
    */
   async release(token: string): Promise<ReleaseOutcome> {
-    const { key, fence, queue, alive, channel } = this.#keys;
+    const { key, fence, queue, racers, channel } = this.#keys;
     const publish = this.#driver.sharded ? "SPUBLISH" : "PUBLISH";
     const args = [token, channel, `${this.#config.handoffTimeout}`, publish, LOCAL_MARK];
-    const reply = await this.#eval(RELEASE, [key, fence, queue, alive], args);
+    const reply = await this.#eval(RELEASE, [key, fence, queue, racers], args);
     if (!Array.isArray(reply)) {
       const n = toInt(reply);
       return { result: n === 2 ? "handed" : n === 1 ? "freed" : "not owned" };

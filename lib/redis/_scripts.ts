@@ -7,97 +7,63 @@
  * @module
  */
 
+import { LUA_CLOCK, LUA_QUEUE } from "./_lua.ts";
+
 /** A named Lua script; its SHA-1 is computed once, when first run. */
 export interface Script {
   readonly name: string;
   readonly source: string;
 }
 
-// Shared by the acquiring and releasing scripts. One clock read per run at
-// most (`clock()` is cached); fencing tokens keep growing even when Redis
-// lost the counter: the next token is the larger of counter + 1 and Redis
-// TIME in microseconds (KEYS[2] is the fencing counter).
-const CLOCK = `
-local clock_t
-local function clock()
-  if not clock_t then clock_t = redis.call('TIME') end
-  return clock_t
-end
-local function now_ms()
-  local t = clock()
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
-local function next_fence()
-  local t = clock()
-  local n = tonumber(t[1]) * 1000000 + tonumber(t[2])
-  local c = tonumber(redis.call('GET', KEYS[2]) or '0') + 1
-  if c > n then n = c end
-  redis.call('SET', KEYS[2], string.format('%.0f', n))
-  return n
-end
-`;
+/**
+ * How long a race-mode waiter's failed attempt marks the lock as raced for
+ * (`RACERS` key), in ms: its next attempt comes within the re-check interval
+ * (2 s), and a release publishes `released` only while the mark lasts.
+ */
+export const RACER_MARK_MS = 2_500;
 
 /**
  * Take the lock if it is free. A key that already holds this token was taken
  * by an earlier attempt of the same acquisition whose answer was lost (the
  * connection dropped): it counts as taken, with its lease renewed and a new
  * fencing token (the one issued then was never seen, and the counter may
- * have been lost since).
- * KEYS: lock key, fencing counter. ARGV: token, ttl (ms), fencing ("1"/"0").
+ * have been lost since). A race-mode waiter's failed attempt marks the lock
+ * as raced ({@linkcode RACER_MARK_MS}).
+ * KEYS: lock key, fencing counter, racers mark. ARGV: token, ttl (ms),
+ * fencing ("1"/"0"), mark (ms, "0" for none).
  * Reply: `{1, fencingToken or 0}` when taken, `{0, pttl}` when held
  * (pttl is -1 for a key without TTL).
  */
 export const ACQUIRE: Script = {
   name: "acquire",
-  source: CLOCK + `
+  source: LUA_CLOCK + `
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  if ARGV[3] == '1' then return {1, next_fence()} end
+  if ARGV[3] == '1' then return {1, next_fence(KEYS[2])} end
   return {1, 0}
 end
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  if ARGV[3] == '1' then return {1, next_fence()} end
+  if ARGV[3] == '1' then return {1, next_fence(KEYS[2])} end
   return {1, 0}
 end
+if ARGV[4] ~= '0' then redis.call('SET', KEYS[3], '1', 'PX', ARGV[4]) end
 return {0, redis.call('PTTL', KEYS[1])}`,
 };
 
 /**
- * How long fair mode's queue and liveness keys outlive the latest liveness
- * deadline written to them, in ms: a name nobody uses any more leaves no
- * key behind once its lease and its waiters' deadlines are over.
+ * How long fair mode's queue outlives the latest liveness deadline written
+ * to it, in ms: a name nobody uses any more leaves no key behind once its
+ * lease and its waiters' deadlines are over.
  */
 export const QUEUE_SLACK_MS = 500;
-
-// Fair mode's helpers, for scripts whose KEYS[3] is the queue (waiter tokens
-// scored by arrival: the score is the queue entry's id) and KEYS[4] the
-// liveness deadlines (Redis ms). The oldest live queued waiter and its entry,
-// dropping dead ones only when there is a queue.
-const QUEUE_HELPERS = CLOCK + `
-local function live_head()
-  local head = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
-  if not head[1] then return nil end
-  local dead = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now_ms())
-  if #dead == 0 then return head[1], head[2] end
-  for _, gone in ipairs(dead) do
-    redis.call('ZREM', KEYS[3], gone)
-    redis.call('ZREM', KEYS[4], gone)
-  end
-  head = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
-  return head[1], head[2]
-end
-local function keep_for(key, ms)
-  if redis.call('PTTL', key) < ms then redis.call('PEXPIRE', key, ms) end
-end
-`;
 
 /**
  * Fair mode: take the lock if it is free and nobody is queued (as cheaply as
  * `ACQUIRE`) or this waiter is first in the queue, or take up a hand-off
  * already made to this token; otherwise join (or stay in) the queue and
- * refresh this waiter's liveness deadline. Both queue keys then expire
+ * refresh this waiter's liveness deadline. The queue then expires
  * {@linkcode QUEUE_SLACK_MS} after the latest liveness deadline.
- * KEYS: lock key, fencing counter, queue, alive.
+ * KEYS: lock key, fencing counter, queue.
  * ARGV: token, ttl (ms), fencing ("1"/"0"), liveness (ms), join ("1"/"0"),
  * slack (ms).
  * Reply: `{1, fencingToken or 0}` when held; `{0, pttl}` when not (pttl is
@@ -107,40 +73,28 @@ end
  */
 export const FAIR_ACQUIRE: Script = {
   name: "fair_acquire",
-  source: QUEUE_HELPERS + `
+  source: LUA_QUEUE + `
 if redis.call('EXISTS', KEYS[3]) == 0 and redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  if ARGV[3] == '1' then return {1, next_fence()} end
+  if ARGV[3] == '1' then return {1, next_fence(KEYS[2])} end
   return {1, 0}
 end
 local owner = redis.call('GET', KEYS[1])
 if owner == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  if ARGV[3] == '1' then return {1, next_fence()} end
+  if ARGV[3] == '1' then return {1, next_fence(KEYS[2])} end
   return {1, 0}
 end
 if not owner then
-  local head = live_head()
+  local head = live_head(KEYS[3])
   if not head or head == ARGV[1] then
     redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-    if head then
-      redis.call('ZREM', KEYS[3], ARGV[1])
-      redis.call('ZREM', KEYS[4], ARGV[1])
-    end
-    if ARGV[3] == '1' then return {1, next_fence()} end
+    if head then leave_queue(KEYS[3], ARGV[1]) end
+    if ARGV[3] == '1' then return {1, next_fence(KEYS[2])} end
     return {1, 0}
   end
 end
 if ARGV[5] ~= '1' then return {0, redis.call('PTTL', KEYS[1])} end
-local entry = redis.call('ZSCORE', KEYS[3], ARGV[1])
-if not entry then
-  local t = clock()
-  entry = t[1] .. string.format('%06d', tonumber(t[2]))
-  redis.call('ZADD', KEYS[3], entry, ARGV[1])
-end
-local liveness = tonumber(ARGV[4])
-redis.call('ZADD', KEYS[4], now_ms() + liveness, ARGV[1])
-keep_for(KEYS[3], liveness + tonumber(ARGV[6]))
-keep_for(KEYS[4], liveness + tonumber(ARGV[6]))
+local entry = queue_up(KEYS[3], ARGV[1], tonumber(ARGV[4]), tonumber(ARGV[6]))
 return {0, redis.call('PTTL', KEYS[1]), entry}`,
 };
 
@@ -149,14 +103,18 @@ return {0, redis.call('PTTL', KEYS[1]), entry}`,
  * lock goes straight to the oldest live queued waiter (key set to its token
  * for `grant` ms, or for the waiter's own ttl when its token carries a
  * shorter one as `.<ttl>`; a fencing token taken when its token ends in
- * "#f"; `grant <token> <fence> <ms> <entry>` published, where `entry` is the
- * id of the queue entry served), or, with nobody queued, is deleted and
- * `released` is published. Otherwise the token just leaves the queue.
- * KEYS: lock key, fencing counter, queue, alive. ARGV: token, channel, grant
- * (ms), publish command (`PUBLISH`, or `SPUBLISH` for sharded Pub/Sub), and
- * optionally the releaser's local marker: a waiter whose token contains it
- * waits in the releaser's own process, so nothing is published for it and
- * the releaser delivers the hand-off itself.
+ * "#f"; `grant <token> <fence> <ms> <entry>` published on the waiter's
+ * process's own channel, `<channel>:<mark>`, where `entry` is the id of the
+ * queue entry served), or, with nobody queued, is deleted and `released` is
+ * published on the channel if race-mode waiters marked the lock (the mark is
+ * then dropped: a waiter that loses the race marks it again with its failed
+ * attempt, before the next release can come). Otherwise the token just
+ * leaves the queue.
+ * KEYS: lock key, fencing counter, queue, racers mark. ARGV: token, channel,
+ * grant (ms), publish command (`PUBLISH`, or `SPUBLISH` for sharded
+ * Pub/Sub), and optionally the releaser's local marker: a waiter whose token
+ * contains it waits in the releaser's own process, so nothing is published
+ * for it and the releaser delivers the hand-off itself.
  * Reply: 0 when the token did not own the lock; 1 when it did and the lock
  * is now free; 2 when it was handed on (published);
  * `{1, token, fence, ms, entry}` when it was handed to a local waiter (not
@@ -164,31 +122,22 @@ return {0, redis.call('PTTL', KEYS[1]), entry}`,
  */
 export const RELEASE: Script = {
   name: "release",
-  source: QUEUE_HELPERS + `
+  source: LUA_QUEUE + `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
-  redis.call('ZREM', KEYS[3], ARGV[1])
-  redis.call('ZREM', KEYS[4], ARGV[1])
+  leave_queue(KEYS[3], ARGV[1])
   return 0
 end
-local head, entry = live_head()
+local head, entry = live_head(KEYS[3])
 if head then
-  redis.call('ZREM', KEYS[3], head)
-  redis.call('ZREM', KEYS[4], head)
-  local px = tonumber(ARGV[3])
-  local own = tonumber(string.match(head, '%.(%d+)'))
-  if own and own < px then px = own end
+  leave_queue(KEYS[3], head)
+  local px = grant_ms(head)
   redis.call('SET', KEYS[1], head, 'PX', px)
   local fence = 0
-  if string.sub(head, -2) == '#f' then fence = next_fence() end
-  if ARGV[5] and string.find(head, ARGV[5], 1, true) then
-    return {1, head, fence, px, entry}
-  end
-  local message = string.format('grant %s %.0f %d %s', head, fence, px, entry)
-  redis.call(ARGV[4], ARGV[2], message)
-  return 2
+  if string.sub(head, -2) == '#f' then fence = next_fence(KEYS[2]) end
+  return announce(head, entry, fence, px)
 end
 redis.call('DEL', KEYS[1])
-redis.call(ARGV[4], ARGV[2], 'released')
+if redis.call('DEL', KEYS[4]) == 1 then redis.call(ARGV[4], ARGV[2], 'released') end
 return 1`,
 };
 

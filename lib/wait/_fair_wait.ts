@@ -35,7 +35,8 @@ import { confirmed } from "./_pubsub_wait.ts";
  * @param refresh The shorter of the hand-off timeout and the ttl, in ms.
  */
 export async function waitFair(request: WaitRequest, refresh: number): Promise<AttemptResult> {
-  const { attempt, deadline, signal, channel } = request;
+  const { attempt, deadline, signal } = request;
+  const channel = request.grants;
   const manager = SubscriberManager.for(request.driver);
   const waiter = new Waiter(request.token);
   registerLocal(waiter); // before any attempt that can queue it

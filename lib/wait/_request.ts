@@ -22,8 +22,10 @@ export interface WaitRequest {
   readonly deadline: number;
   /** The caller's cancellation signal. */
   readonly signal?: AbortSignal;
-  /** The lock's Pub/Sub channel, on which releases are announced. */
+  /** The lock's Pub/Sub channel, on which releases are announced to race-mode waiters. */
   readonly channel: string;
+  /** This process's hand-off channel for the lock, on which fair waiters are handed it. */
+  readonly grants: string;
   /** The driver the lock talks to Redis through. */
   readonly driver: RedisDriver;
 }
@@ -37,6 +39,11 @@ export interface WaitStrategy {
    * (leaving a fair queue) when this does not return the lock.
    */
   wait(request: WaitRequest): Promise<AttemptResult>;
-  /** Called after each release of a lock that waited this way. */
-  released?(outcome: ReleaseOutcome, driver: RedisDriver, channel: string): void;
+  /**
+   * Whether waiters sleep on `request.channel` for a release: their failed
+   * attempts then mark the lock as raced, so that a release announces itself.
+   */
+  readonly racing?: boolean;
+  /** Called after each release of a lock that waited this way; `grants` as in the request. */
+  released?(outcome: ReleaseOutcome, driver: RedisDriver, grants: string): void;
 }

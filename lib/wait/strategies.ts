@@ -28,14 +28,14 @@ function refreshOf(settings: StrategySettings): number {
 
 /** `RedisLock`'s: sleep on Pub/Sub, in the fair queue or racing. */
 export function pubSubWaits(settings: StrategySettings): WaitStrategy {
-  if (!settings.fair) return { wait: waitOnPubSub };
+  if (!settings.fair) return { wait: waitOnPubSub, racing: true };
   const refresh = refreshOf(settings);
   return {
     wait: (request) => waitFair(request, refresh),
     // Nobody was queued: the lock is no longer contended, so a channel kept
     // subscribed for this holder's next wait is dropped (in the background).
-    released: (outcome, driver, channel) => {
-      if (outcome.result !== "handed") SubscriberManager.for(driver).stopLingering(channel);
+    released: (outcome, driver, grants) => {
+      if (outcome.result !== "handed") SubscriberManager.for(driver).stopLingering(grants);
     },
   };
 }

@@ -191,7 +191,13 @@ export class SubscriberManager {
   #deliver(channel: string, payload: string): void {
     const waiters = this.#channels.get(channel)?.waiters;
     if (!waiters) return;
-    if (!payload.startsWith("grant ")) return waiters[0]?.notify();
+    if (!payload.startsWith("grant ")) {
+      // Race mode wakes the head only; a process's hand-off channel hears
+      // `released` only from a forced release: every fair waiter re-checks.
+      if (!waiters[0]?.token) return waiters[0]?.notify();
+      for (const waiter of waiters) waiter.notify();
+      return;
+    }
     const [, token, fence, lease, entry] = payload.split(" ");
     const waiter = waiters.find((w) => w.token === token);
     if (!waiter) return; // a waiter of another process

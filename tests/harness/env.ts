@@ -71,10 +71,17 @@ export async function channels(server: RedisServer): Promise<string[]> {
   return await server.command("PUBSUB", "CHANNELS") as string[];
 }
 
-/** How many subscribers `channel` has on the server. */
+/**
+ * How many subscriptions wait on the lock whose channel is `channel`: the
+ * channel's own (race mode) plus every process's hand-off channel
+ * `<channel>:<mark>` (fair mode).
+ */
 export async function subscribers(server: RedisServer, channel: string): Promise<number> {
-  const reply = await server.command("PUBSUB", "NUMSUB", channel);
-  return (reply as [string, number])[1];
+  const grants = await server.command("PUBSUB", "CHANNELS", `${channel}:*`) as string[];
+  const reply = await server.command("PUBSUB", "NUMSUB", channel, ...grants) as unknown[];
+  let n = 0;
+  for (let i = 1; i < reply.length; i += 2) n += Number(reply[i]);
+  return n;
 }
 
 /**

@@ -136,9 +136,11 @@ export async function asleep(
   names = ["job"],
 ): Promise<void> {
   const managers = drivers.map((d) => SubscriberManager.for(d));
+  // Fair waiters sleep on this process's hand-off channel, racers on the lock's.
+  const channelOf = (name: string) => lockKeys(name)[mode.fair ? "grants" : "channel"];
   const queued = () =>
     managers.reduce((n, m) => n + m.waiterCount, 0) === waiters &&
-    managers.every((m) => names.every((name) => m.isLive(lockKeys(name).channel)));
+    managers.every((m) => names.every((name) => m.isLive(channelOf(name))));
   const quiet = () => drivers.every((d) => d.inflight === 0);
   await until(() => (!mode.pubsub || queued()) && quiet(), "every waiter asleep");
 }

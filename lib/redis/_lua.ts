@@ -1,0 +1,98 @@
+/**
+ * Lua helpers that every primitive's scripts share (prepended to a script's
+ * source): the Redis clock and fencing tokens, and fair mode's queue and
+ * hand-off. Scripts themselves live in `_scripts.ts` (the lock's) and in one
+ * file per other primitive.
+ *
+ * @module
+ */
+
+/**
+ * The clock and fencing tokens. One clock read per run at
+ * most (`clock()` is cached); fencing tokens keep growing even when Redis
+ * lost the counter: the next token is the larger of counter + 1 and Redis
+ * TIME in microseconds (`key` is the fencing counter).
+ */
+export const LUA_CLOCK: string = `
+local clock_t
+local function clock()
+  if not clock_t then clock_t = redis.call('TIME') end
+  return clock_t
+end
+local function now_ms()
+  local t = clock()
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function next_fence(key)
+  local t = clock()
+  local n = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  local c = tonumber(redis.call('GET', key) or '0') + 1
+  if c > n then n = c end
+  redis.call('SET', key, string.format('%.0f', n))
+  return n
+end
+`;
+
+/**
+ * Fair mode's Lua helpers, shared by every primitive's scripts (the lock's
+ * here, the others' in their own files). A queue is one sorted set holding
+ * each waiter's token scored by its entry id (arrival, Redis µs, > 0) and
+ * `!<token>` scored by minus its liveness deadline (Redis ms, < 0).
+ * - `live_head(q)`: the oldest live waiter and its entry, dropping dead ones
+ *   (only when there is a queue);
+ * - `leave_queue(q, token)`;
+ * - `queue_up(q, token, liveness, slack)`: join or refresh, returns the entry;
+ * - `grant_ms(token)`: how long a hand-off to `token` holds: ARGV[3], or the
+ *   waiter's own shorter ttl (`.<ttl>` in its token);
+ * - `announce(token, entry, fence, px)`: tells the new holder: the reply
+ *   `{1, token, fence, px, entry}` when its token holds the releaser's local
+ *   mark (ARGV[5]), else `grant <token> <fence> <ms> <entry>` published with
+ *   ARGV[4] on its process's channel `ARGV[2]:<mark>`, and 2.
+ */
+export const LUA_QUEUE: string = LUA_CLOCK + `
+local function first_entry(q)
+  local head = redis.call('ZRANGEBYSCORE', q, '(0', '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
+  return head[1], head[2]
+end
+local function live_head(q)
+  local head, entry = first_entry(q)
+  if not head then return nil end
+  local dead = redis.call('ZRANGEBYSCORE', q, string.format('%.0f', -now_ms()), '(0')
+  if #dead == 0 then return head, entry end
+  for _, gone in ipairs(dead) do redis.call('ZREM', q, gone, string.sub(gone, 2)) end
+  return first_entry(q)
+end
+local function leave_queue(q, token)
+  redis.call('ZREM', q, token, '!' .. token)
+end
+local function queue_up(q, token, liveness, slack)
+  local deadline = string.format('%.0f', -(now_ms() + liveness))
+  local entry = redis.call('ZSCORE', q, token)
+  if entry then
+    redis.call('ZADD', q, deadline, '!' .. token)
+  else
+    local t = clock()
+    entry = t[1] .. string.format('%06d', tonumber(t[2]))
+    redis.call('ZADD', q, entry, token, deadline, '!' .. token)
+  end
+  local keep = liveness + slack
+  if redis.call('PTTL', q) < keep then redis.call('PEXPIRE', q, keep) end
+  return entry
+end
+local function grant_ms(token)
+  local px = tonumber(ARGV[3])
+  local own = tonumber(string.match(token, '%.(%d+)'))
+  if own and own < px then return own end
+  return px
+end
+local function announce(token, entry, fence, px)
+  if ARGV[5] and string.find(token, ARGV[5], 1, true) then
+    return {1, token, fence, px, entry}
+  end
+  local mark = string.match(token, '@(%x+)%.')
+  local channel = ARGV[2]
+  if mark then channel = channel .. ':' .. mark end
+  redis.call(ARGV[4], channel, string.format('grant %s %.0f %d %s', token, fence, px, entry))
+  return 2
+end
+`;
