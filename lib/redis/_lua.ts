@@ -39,7 +39,7 @@ end
  * each waiter's token scored by its entry id (arrival, Redis µs, > 0) and
  * `!<token>` scored by minus its liveness deadline (Redis ms, < 0).
  * - `live_head(q)`: the oldest live waiter and its entry, dropping dead ones
- *   (only when there is a queue);
+ *   (one read when there are none);
  * - `leave_queue(q, token)`;
  * - `queue_up(q, token, liveness, slack)`: join or refresh, returns the entry;
  * - `grant_ms(token)`: how long a hand-off to `token` holds: ARGV[3], or the
@@ -55,11 +55,14 @@ local function first_entry(q)
   return head[1], head[2]
 end
 local function live_head(q)
-  local head, entry = first_entry(q)
-  if not head then return nil end
-  local dead = redis.call('ZRANGEBYSCORE', q, string.format('%.0f', -now_ms()), '(0')
-  if #dead == 0 then return head, entry end
-  for _, gone in ipairs(dead) do redis.call('ZREM', q, gone, string.sub(gone, 2)) end
+  -- One read in the usual case: from -now up, a dead waiter's deadline comes
+  -- first if there is one, else the oldest entry.
+  local now = string.format('%.0f', -now_ms())
+  local first = redis.call('ZRANGEBYSCORE', q, now, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
+  if not first[1] or string.sub(first[1], 1, 1) ~= '!' then return first[1], first[2] end
+  for _, gone in ipairs(redis.call('ZRANGEBYSCORE', q, now, '(0')) do
+    redis.call('ZREM', q, gone, string.sub(gone, 2))
+  end
   return first_entry(q)
 end
 local function leave_queue(q, token)
@@ -67,12 +70,11 @@ local function leave_queue(q, token)
 end
 local function queue_up(q, token, liveness, slack)
   local deadline = string.format('%.0f', -(now_ms() + liveness))
-  local entry = redis.call('ZSCORE', q, token)
-  if entry then
-    redis.call('ZADD', q, deadline, '!' .. token)
-  else
-    local t = clock()
-    entry = t[1] .. string.format('%06d', tonumber(t[2]))
+  local t = clock()
+  local entry = t[1] .. string.format('%06d', tonumber(t[2]))
+  if redis.call('ZADD', q, 'NX', entry, token, deadline, '!' .. token) < 2 then
+    -- Already queued: its entry stays, its deadline moves.
+    entry = redis.call('ZSCORE', q, token) or entry
     redis.call('ZADD', q, entry, token, deadline, '!' .. token)
   end
   local keep = liveness + slack

@@ -74,11 +74,12 @@ export const QUEUE_SLACK_MS = 500;
 export const FAIR_ACQUIRE: Script = {
   name: "fair_acquire",
   source: LUA_QUEUE + `
-if redis.call('EXISTS', KEYS[3]) == 0 and redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+local owner = redis.call('GET', KEYS[1])
+if not owner and redis.call('EXISTS', KEYS[3]) == 0 then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
   if ARGV[3] == '1' then return {1, next_fence(KEYS[2])} end
   return {1, 0}
 end
-local owner = redis.call('GET', KEYS[1])
 if owner == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
   if ARGV[3] == '1' then return {1, next_fence(KEYS[2])} end
