@@ -8,15 +8,26 @@
 
 import type { RedisDriver } from "../redis/driver.ts";
 
+/** `[command, body, numkeys, ...keys, ...args]`, built without spreading. */
+export function scriptArgs(
+  command: string,
+  body: string,
+  keys: string[],
+  args: string[],
+): string[] {
+  const all = [command, body, `${keys.length}`];
+  for (let i = 0; i < keys.length; i++) all.push(keys[i]);
+  for (let i = 0; i < args.length; i++) all.push(args[i]);
+  return all;
+}
+
 /** `evalsha` and `eval` over a client's raw command call. */
 export function scriptCommands(
   send: (args: string[]) => Promise<unknown>,
 ): Pick<RedisDriver, "evalsha" | "eval"> {
-  const script = (command: string, body: string, keys: string[], args: string[]) =>
-    send([command, body, `${keys.length}`, ...keys, ...args]);
   return {
-    evalsha: (sha, keys, args) => script("EVALSHA", sha, keys, args),
-    eval: (source, keys, args) => script("EVAL", source, keys, args),
+    evalsha: (sha, keys, args) => send(scriptArgs("EVALSHA", sha, keys, args)),
+    eval: (source, keys, args) => send(scriptArgs("EVAL", source, keys, args)),
   };
 }
 

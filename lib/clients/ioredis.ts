@@ -7,7 +7,7 @@
  */
 
 import type { RedisDriver, RedisSubscriber, SubscriberEvents } from "../redis/driver.ts";
-import { hasMethods, isTransientError, scriptCommands } from "./_adapter.ts";
+import { hasMethods, isTransientError } from "./_adapter.ts";
 import { registerClientKind } from "../redis/_drivers.ts";
 
 // The driver types, so that this entry point's documentation is complete on its own.
@@ -93,7 +93,9 @@ export function isIoRedisClient(client: unknown): client is IoRedisClient {
  */
 export function ioRedisDriver(client: IoRedisClient): RedisDriver {
   return {
-    ...scriptCommands((args) => client.call(args[0], ...args.slice(1))),
+    // Straight to `call`: no intermediate arrays on the hot path.
+    evalsha: (sha, keys, args) => client.call("EVALSHA", sha, `${keys.length}`, ...keys, ...args),
+    eval: (source, keys, args) => client.call("EVAL", source, `${keys.length}`, ...keys, ...args),
     createSubscriber: (events) => openSubscriber(client, events),
     isTransient: (err) => isTransientError(err, client.status !== "end"),
   };

@@ -29,7 +29,11 @@ import { LockError, LockUnavailableError } from "./errors.ts";
 import type { AttemptResult } from "../redis/_lock_ops.ts";
 import { now } from "../util/_runtime.ts";
 import { Waiter } from "../wait/_waiter.ts";
-import { timerDelay, within } from "../util/_timers.ts";
+import { TimerQueue, within } from "../util/_timers.ts";
+
+// The deadline bound of every attempt in flight, on one timer that keeps the
+// process alive while an attempt is pending (as a setTimeout would).
+const bounds = new TimerQueue(true);
 
 /**
  * How long after the deadline (or an abort) an unanswered attempt is given
@@ -127,13 +131,18 @@ export class BoundedAttempts {
    */
   #bounded(attempt: Promise<AttemptResult>): Promise<AttemptResult | undefined> {
     const { signal, deadline } = this.#spec;
-    const ms = deadline + ATTEMPT_GRACE_MS - now();
-    if (!signal && !Number.isFinite(ms)) return attempt;
+    const end = deadline + ATTEMPT_GRACE_MS;
+    if (!signal && !Number.isFinite(end)) return attempt;
     return new Promise((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
+      let bound = Number.isFinite(end)
+        ? bounds.schedule(end, () => {
+          abandon();
+          resolve(undefined);
+        })
+        : undefined;
       let aborted = false;
       const done = () => {
-        clearTimeout(timer);
+        bounds.cancel(bound);
         signal?.removeEventListener("abort", onAbort);
       };
       const abandon = () => {
@@ -143,19 +152,14 @@ export class BoundedAttempts {
       };
       const onAbort = () => {
         aborted = true;
-        this.#abortedAt = Math.min(this.#abortedAt, now());
-        clearTimeout(timer);
-        timer = setTimeout(() => {
+        const at = now();
+        this.#abortedAt = Math.min(this.#abortedAt, at);
+        bounds.cancel(bound);
+        bound = bounds.schedule(at + ATTEMPT_GRACE_MS, () => {
           abandon();
           reject(signal!.reason);
-        }, ATTEMPT_GRACE_MS);
+        });
       };
-      if (Number.isFinite(ms)) {
-        timer = setTimeout(() => {
-          abandon();
-          resolve(undefined);
-        }, timerDelay(ms));
-      }
       if (signal?.aborted) onAbort();
       else signal?.addEventListener("abort", onAbort, { once: true });
       attempt.then((answer) => {

@@ -1,13 +1,20 @@
 /**
  * The lease of one acquisition: renews it before it runs out (when asked to)
  * and aborts the acquisition's signal with a `LockLostError` as soon as the
- * lease is known to be lost. Its timers never keep the process alive.
+ * lease is known to be lost. Its timers never keep the process alive; they
+ * share one timer queue, so that taking and releasing a lock in quick
+ * succession sets no timer of its own. The signal is made when first asked
+ * for (most acquisitions never read it): one lost before then is made
+ * already aborted, with the same reason.
  *
  * @module
  */
 
 import { LockLostError } from "./errors.ts";
-import { now, unrefTimer } from "../util/_runtime.ts";
+import { now } from "../util/_runtime.ts";
+import { type Scheduled, TimerQueue } from "../util/_timers.ts";
+
+const timers = new TimerQueue(false);
 
 /** What a lease asks of its lock. */
 export interface LeaseOwner {
@@ -19,13 +26,14 @@ export interface LeaseOwner {
 /** One acquisition's lease; see the module doc. */
 export class Lease {
   readonly #owner: LeaseOwner;
-  readonly #controller = new AbortController();
   readonly #autoExtend: boolean;
+  #controller: AbortController | undefined;
+  #lostWith: LockLostError | undefined;
   #ttl: number;
-  #deadline: ReturnType<typeof setTimeout> | undefined;
+  #deadline: Scheduled | undefined;
   #expiresAt = Infinity;
   #since = -Infinity;
-  #renewal: ReturnType<typeof setTimeout> | undefined;
+  #renewal: Scheduled | undefined;
   #ended = false;
 
   /**
@@ -64,6 +72,10 @@ export class Lease {
 
   /** Aborts with a `LockLostError` when the lease is lost. */
   get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#lostWith) this.#controller.abort(this.#lostWith);
+    }
     return this.#controller.signal;
   }
 
@@ -76,7 +88,7 @@ export class Lease {
     if (!this.#ended && now() >= this.#expiresAt) {
       this.lose("its lease ran out before a renewal succeeded");
     }
-    return this.#controller.signal.aborted;
+    return this.#lostWith !== undefined;
   }
 
   /**
@@ -91,31 +103,32 @@ export class Lease {
   }
 
   #arm(since: number, length: number): void {
-    clearTimeout(this.#deadline);
+    timers.cancel(this.#deadline);
     this.#since = since;
     this.#expiresAt = since + length;
-    this.#deadline = unrefTimer(setTimeout(() => {
+    this.#deadline = timers.schedule(this.#expiresAt, () => {
       this.lose("its lease ran out before a renewal succeeded");
-    }, Math.max(0, since + length - now())));
+    });
   }
 
   /** Stops renewing (at release). The signal is left as it is. */
   end(): void {
     this.#ended = true;
-    clearTimeout(this.#deadline);
-    clearTimeout(this.#renewal);
+    timers.cancel(this.#deadline);
+    timers.cancel(this.#renewal);
   }
 
   /** Marks the lease lost: stops renewing and aborts the signal. */
   lose(reason: string, cause?: unknown): void {
     if (this.#ended) return;
     this.end();
-    this.#controller.abort(new LockLostError(this.#owner.name, reason, { cause }));
+    this.#lostWith = new LockLostError(this.#owner.name, reason, { cause });
+    this.#controller?.abort(this.#lostWith);
   }
 
   #schedule(delay: number): void {
-    clearTimeout(this.#renewal);
-    this.#renewal = unrefTimer(setTimeout(() => this.#renew(), delay));
+    timers.cancel(this.#renewal);
+    this.#renewal = timers.schedule(now() + delay, () => void this.#renew());
   }
 
   async #renew(): Promise<void> {

@@ -55,7 +55,7 @@ export class LockCore {
   readonly #ops: HolderOps;
   #waiting = false;
   #held: Held | undefined;
-  #signal: AbortSignal = NEVER;
+  #lease: Lease | undefined; // the latest acquisition's: its signal is made when read
   #fence: number | undefined;
 
   /**
@@ -205,7 +205,7 @@ export class LockCore {
   /** The current acquisition's lost-lock signal (aborted at once past the local deadline). */
   get signal(): AbortSignal {
     void this.held; // a lease past its local deadline aborts the signal now
-    return this.#signal;
+    return this.#lease?.signal ?? NEVER;
   }
 
   /** The latest acquisition's fencing token. */
@@ -231,7 +231,7 @@ export class LockCore {
     const first = result.granted ?? ttl;
     const lease = new Lease({ name: this.name, extend }, result.sentAt, ttl, autoExtend, first);
     this.#held = { token, lease, strategy };
-    this.#signal = lease.signal;
+    this.#lease = lease;
     this.#fence = fencing ? result.value : undefined;
   }
 }

@@ -58,10 +58,13 @@ export function acquireSettings(
   extra: readonly string[],
   defaultTimeout: number,
 ): AcquireSettings {
-  const o = check.checkOptions(options, "options", [...ACQUIRE_KEYS, ...extra]);
+  // The hot path: no options, or only the usual ones; no closures, no copies.
+  if (options === undefined) return { blocking: true, timeout: defaultTimeout, signal: undefined };
+  const known = extra.length === 0 ? ACQUIRE_KEYS : [...ACQUIRE_KEYS, ...extra];
+  const o = check.checkOptions(options, "options", known);
   return {
-    blocking: or(o.blocking, true, (v) => check.checkBoolean("options.blocking", v)),
-    timeout: or(o.blockingTimeout, defaultTimeout, (v) => blockingTimeout(v)),
+    blocking: o.blocking === undefined ? true : check.checkBoolean("options.blocking", o.blocking),
+    timeout: o.blockingTimeout === undefined ? defaultTimeout : blockingTimeout(o.blockingTimeout),
     signal: check.checkSignal("options.signal", o.signal),
   };
 }

@@ -9,11 +9,13 @@ import type { RedisDriver } from "./driver.ts";
 import { sha1Hex } from "../util/_runtime.ts";
 import type { Script } from "./_scripts.ts";
 
-const shas = new WeakMap<Script, Promise<string>>();
+// The SHA of each script once known, read synchronously on the hot path;
+// the first run of a script waits for its digest.
+const shas = new WeakMap<Script, string>();
 
-function shaOf(script: Script): Promise<string> {
-  let sha = shas.get(script);
-  if (!sha) shas.set(script, sha = sha1Hex(script.source));
+async function shaOf(script: Script): Promise<string> {
+  const sha = await sha1Hex(script.source);
+  shas.set(script, sha);
   return sha;
 }
 
@@ -23,17 +25,33 @@ function isNoScript(err: unknown): boolean {
 }
 
 /** Runs `script` on `driver` and returns its raw reply. */
-export async function runScript(
+export function runScript(
   driver: RedisDriver,
   script: Script,
   keys: string[],
   args: string[],
 ): Promise<unknown> {
-  try {
-    return await driver.evalsha(await shaOf(script), keys, args);
-  } catch (err) {
+  const sha = shas.get(script);
+  if (sha === undefined) return shaOf(script).then((s) => evalsha(driver, script, s, keys, args));
+  return evalsha(driver, script, sha, keys, args);
+}
+
+// One promise layer over the driver's: EVALSHA, and EVAL only after NOSCRIPT.
+function evalsha(
+  driver: RedisDriver,
+  script: Script,
+  sha: string,
+  keys: string[],
+  args: string[],
+): Promise<unknown> {
+  const fallback = (err: unknown) => {
     if (!isNoScript(err)) throw err;
-    return await driver.eval(script.source, keys, args);
+    return driver.eval(script.source, keys, args);
+  };
+  try {
+    return driver.evalsha(sha, keys, args).catch(fallback);
+  } catch (err) {
+    return Promise.reject(err); // a driver that throws instead of rejecting
   }
 }
 

@@ -21,6 +21,17 @@ export function unrefTimer(timer: TimerHandle): TimerHandle {
   return timer;
 }
 
+/** Undoes {@linkcode unrefTimer}: the timer keeps the process alive again. */
+export function refTimer(timer: TimerHandle): TimerHandle {
+  if (typeof timer === "number") {
+    const deno = (globalThis as { Deno?: { refTimer?(id: number): void } }).Deno;
+    deno?.refTimer?.(timer);
+  } else {
+    (timer as { ref?(): void }).ref?.();
+  }
+  return timer;
+}
+
 /** A fresh, unguessable token for one acquisition (122 random bits). */
 export function newToken(): string {
   return crypto.randomUUID();

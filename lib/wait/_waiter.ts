@@ -6,7 +6,12 @@
  * @module
  */
 
-import { timerDelay } from "../util/_timers.ts";
+import { now } from "../util/_runtime.ts";
+import { type Scheduled, TimerQueue } from "../util/_timers.ts";
+
+// Sleeps' timeouts, on one timer that keeps the process alive while a
+// waiter sleeps (as a setTimeout would).
+const timeouts = new TimerQueue(true);
 
 /** A hand-off received by a fair waiter. */
 export interface Grant {
@@ -72,11 +77,11 @@ export class Waiter {
     signal?: AbortSignal,
   ): Promise<"settled" | "notified" | "timeout"> {
     return new Promise((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
+      let timer: Scheduled | undefined;
       let done = false;
       const finish = () => {
         done = true;
-        clearTimeout(timer);
+        timeouts.cancel(timer);
         signal?.removeEventListener("abort", onAbort);
         if (this.#wake === wake) this.#wake = undefined;
       };
@@ -91,7 +96,7 @@ export class Waiter {
       };
       const wake = () => settle("notified");
       if (!promise) this.#wake = wake; // else a notification stays pending
-      if (ms < Infinity) timer = setTimeout(() => settle("timeout"), timerDelay(ms));
+      if (ms < Infinity) timer = timeouts.schedule(now() + ms, () => settle("timeout"));
       signal?.addEventListener("abort", onAbort, { once: true });
       promise?.then(() => settle("settled"), (err) => {
         if (done) return;
