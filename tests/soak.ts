@@ -149,7 +149,16 @@ async function pauseAcrossHandoff(
   server: RedisServer,
 ): Promise<HandoffPause | undefined> {
   for (let tries = 0; tries < 500; tries++) {
-    const [head] = await server.command("ZRANGE", KEYS.queue, "0", "0") as string[];
+    // The oldest entry: waiters' tokens score > 0 (their `!` deadlines < 0).
+    const [head] = await server.command(
+      "ZRANGEBYSCORE",
+      KEYS.queue,
+      "(0",
+      "+inf",
+      "LIMIT",
+      "0",
+      "1",
+    ) as string[];
     const worker = head === undefined ? undefined : fleet.owner(head);
     if (!worker) {
       await sleep(5);
