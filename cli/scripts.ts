@@ -13,8 +13,9 @@ import { cliKeys, type CommandClient, evalScript, toInt, toText } from "./keys.t
  * A lock's state in one read. KEYS: lock key, fencing counter, queue.
  * ARGV: channel.
  * Reply: `{type, pttl, waiters, fence}`: the key's type (`none` when free,
- * `string` for a lock), its PTTL (-2 when free, -1 without TTL), the fair
- * waiters queued (the queue's entries with a positive score) plus the
+ * `string` for a lock), its PTTL (-2 when free, -1 without TTL), the live
+ * fair waiters queued (the queue's entries, score > 0, less those whose
+ * liveness deadline, `!<token>` scored by minus it, has passed) plus the
  * channel's subscriber count (`PUBSUB NUMSUB`: processes waiting in race
  * mode), and the fencing counter as a string ("" when never set).
  */
@@ -23,7 +24,11 @@ local kind = redis.call('TYPE', KEYS[1])['ok']
 local fence = ''
 if redis.call('TYPE', KEYS[2])['ok'] == 'string' then fence = redis.call('GET', KEYS[2]) end
 local queued = 0
-if redis.call('TYPE', KEYS[3])['ok'] == 'zset' then queued = redis.call('ZCOUNT', KEYS[3], '(0', '+inf') end
+if redis.call('TYPE', KEYS[3])['ok'] == 'zset' then
+  local t = redis.call('TIME')
+  local now = string.format('%.0f', -(tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)))
+  queued = redis.call('ZCOUNT', KEYS[3], '(0', '+inf') - redis.call('ZCOUNT', KEYS[3], now, '(0')
+end
 local racing = redis.call('PUBSUB', 'NUMSUB', ARGV[1])[2]
 return {kind, redis.call('PTTL', KEYS[1]), queued + racing, fence}`;
 

@@ -12,6 +12,7 @@ import type { AttemptResult, HolderOps } from "../redis/_lock_ops.ts";
 import { acquisitionToken } from "../redis/_token.ts";
 import type { WaitRequest } from "../wait/_request.ts";
 import { BoundedAttempts } from "./_attempts.ts";
+import { handOnLocal } from "../wait/_local_grants.ts";
 import { now } from "../util/_runtime.ts";
 
 /** What one acquisition needs to know. */
@@ -50,7 +51,7 @@ export async function acquisition(
   const attempts = new BoundedAttempts({
     name: spec.name,
     run: () => ops.attempt(token, mark),
-    release: () => ops.release(token),
+    release: () => ops.release(token).then(handOnLocal),
     driver,
     deadline,
     signal,
@@ -74,7 +75,8 @@ export async function acquisition(
     return true;
   } finally {
     if (!kept && (join || result?.acquired || attempts.uncertain)) {
-      await attempts.settle(ops.release(token));
+      // A hand-off that reached this waiter as it gave up goes on from here.
+      await attempts.settle(ops.release(token).then(handOnLocal));
     }
   }
 }

@@ -11,7 +11,7 @@ import { toDriver } from "../redis/_drivers.ts";
 import { lockKeys } from "../redis/_keys.ts";
 import { type AttemptResult, type HolderOps, LockOps } from "../redis/_lock_ops.ts";
 import type { WaitStrategy } from "../wait/_request.ts";
-import { deliverLocal } from "../wait/_local_grants.ts";
+import { handOnLocal } from "../wait/_local_grants.ts";
 import { now } from "../util/_runtime.ts";
 import { showValue } from "../util/_format.ts";
 import { LockError, LockNotOwnedError, LockTimeoutError } from "./errors.ts";
@@ -133,13 +133,10 @@ export class LockCore {
   async release(): Promise<void> {
     const held = this.#held;
     if (!held) throw new LockNotOwnedError(this.name, this.#notHeldReason());
-    const outcome = await this.#ops.release(held.token);
+    // A hand-off to a waiter of this process was not published: deliver it.
+    const outcome = handOnLocal(await this.#ops.release(held.token));
     held.lease.end();
     if (this.#held === held) this.#held = undefined;
-    if (outcome.result === "handed" && outcome.local) {
-      const { token, ...grant } = outcome.local;
-      deliverLocal(token, grant); // a waiter of this process: no message was published
-    }
     held.strategy.released?.(outcome, this.#driver, this.#ops.grants);
     if (outcome.result === "not owned") {
       throw new LockNotOwnedError(

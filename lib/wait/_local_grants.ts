@@ -14,6 +14,7 @@
  * @module
  */
 
+import type { ReleaseOutcome } from "../redis/_lock_ops.ts";
 import type { Grant, Waiter } from "./_waiter.ts";
 
 const waiters = new Map<string, Waiter>();
@@ -34,4 +35,17 @@ export function unregisterLocal(waiter: Waiter): void {
  */
 export function deliverLocal(token: string, grant: Grant): void {
   waiters.get(token)?.granted(grant);
+}
+
+/**
+ * Delivers the local hand-off a release made, if it made one: every release
+ * by token (a holder's, a leaving waiter's, a late attempt's clean-up) must
+ * pass it on, or the waiter finds the lock only at its next refresh.
+ */
+export function handOnLocal(outcome: ReleaseOutcome): ReleaseOutcome {
+  if (outcome.result === "handed" && outcome.local) {
+    const { token, ...grant } = outcome.local;
+    deliverLocal(token, grant);
+  }
+  return outcome;
 }

@@ -7,27 +7,35 @@
  * longer contended) or {@linkcode LINGER_MS} pass. A contended lock then
  * costs no SUBSCRIBE and UNSUBSCRIBE per acquisition.
  *
- * Waiters of one channel queue in arrival order. A message wakes only the
- * oldest (the head); when the head leaves (it took the lock, timed out or was
- * aborted) the next one is woken in its place. So one release costs one retry
- * per process, not one per waiter.
+ * Waiters of one channel queue in arrival order. On a race-mode channel a
+ * message wakes only the oldest (the head); when the head leaves (it took
+ * the lock, timed out or was aborted) the next one is woken in its place. So
+ * one release costs one retry per process, not one per waiter. On a
+ * process's hand-off channel a `grant` goes to the waiter it names, and
+ * nothing else wakes a fair waiter but a forced release or a reconnection
+ * (all of them then check the lock).
  *
  * @module
  */
 
 import type { RedisDriver, RedisSubscriber } from "../redis/driver.ts";
 import { now, unrefTimer } from "../util/_runtime.ts";
+import { type Scheduled, TimerQueue } from "../util/_timers.ts";
 import type { Waiter } from "./_waiter.ts";
+import { deliver } from "./_deliver.ts";
 
 interface Channel {
   readonly waiters: Waiter[];
   /** Settles once the subscription is confirmed, or has failed for good. */
   ready: Promise<void>;
   /** Set while the channel stays subscribed with no waiter (see `leave`). */
-  linger?: ReturnType<typeof setTimeout>;
+  linger?: Scheduled;
 }
 
 const managers = new WeakMap<RedisDriver, SubscriberManager>();
+// Lingering channels' timers, on one unref'd timer: a contended lock sets and
+// cancels one per acquisition.
+const LINGERING = new TimerQueue(false);
 
 /** How long a lock counts as contended after a waiter joined its channel, in ms. */
 export const RECENT_MS = 2_000;
@@ -110,7 +118,7 @@ export class SubscriberManager {
         if (this.#channels.get(channel) === created) this.#channels.delete(channel);
       });
     }
-    clearTimeout(entry.linger);
+    LINGERING.cancel(entry.linger);
     entry.linger = undefined;
     entry.waiters.push(waiter);
     if (this.#joined.size >= MAX_RECENT) this.#joined.clear();
@@ -152,15 +160,16 @@ export class SubscriberManager {
     const index = entry?.waiters.indexOf(waiter) ?? -1;
     if (!entry || index < 0) return;
     entry.waiters.splice(index, 1);
-    if (index === 0) entry.waiters[0]?.notify();
+    // A race-mode head passes its wake-up on; a fair waiter is told its own.
+    if (index === 0 && !waiter.token) entry.waiters[0]?.notify();
     if (entry.waiters.length > 0) return;
-    clearTimeout(entry.linger);
+    LINGERING.cancel(entry.linger);
     entry.linger = undefined;
     if (linger && this.#live.has(channel)) {
-      entry.linger = unrefTimer(setTimeout(() => {
+      entry.linger = LINGERING.schedule(now() + LINGER_MS, () => {
         entry.linger = undefined;
         if (entry.waiters.length === 0) this.#drop(channel, entry);
-      }, LINGER_MS));
+      });
       return;
     }
     this.#drop(channel, entry);
@@ -173,7 +182,7 @@ export class SubscriberManager {
   stopLingering(channel: string): void {
     const entry = this.#channels.get(channel);
     if (!entry?.linger || entry.waiters.length > 0) return;
-    clearTimeout(entry.linger);
+    LINGERING.cancel(entry.linger);
     entry.linger = undefined;
     this.#drop(channel, entry);
   }
@@ -186,22 +195,6 @@ export class SubscriberManager {
       if (this.#channels.has(channel)) return; // re-joined meanwhile: still needed
       await (await this.#connection)?.unsubscribe(channel);
     }).catch(() => {}); // a dead connection has no subscriptions left to undo
-  }
-
-  #deliver(channel: string, payload: string): void {
-    const waiters = this.#channels.get(channel)?.waiters;
-    if (!waiters) return;
-    if (!payload.startsWith("grant ")) {
-      // Race mode wakes the head only; a process's hand-off channel hears
-      // `released` only from a forced release: every fair waiter re-checks.
-      if (!waiters[0]?.token) return waiters[0]?.notify();
-      for (const waiter of waiters) waiter.notify();
-      return;
-    }
-    const [, token, fence, lease, entry] = payload.split(" ");
-    const waiter = waiters.find((w) => w.token === token);
-    if (!waiter) return; // a waiter of another process
-    waiter.granted({ fence: Number(fence), lease: Number(lease), entry: Number(entry) });
   }
 
   /**
@@ -228,16 +221,16 @@ export class SubscriberManager {
     if (this.#connection) return this.#connection;
     this.#connections++;
     const opening = this.#driver.createSubscriber({
-      message: (channel, payload) => this.#deliver(channel, payload),
-      resubscribed: () => {
-        for (const entry of this.#channels.values()) entry.waiters[0]?.notify();
+      message: (channel, payload) => deliver(this.#channels.get(channel)?.waiters, payload),
+      resubscribed: () => { // messages meanwhile are lost: check again
+        for (const { waiters } of this.#channels.values()) deliver(waiters, "resubscribed");
       },
       closed: () => {
         if (this.#connection !== opening) return;
         this.#connection = undefined;
         for (const [channel, entry] of this.#channels) { // nothing left to keep
           if (entry.waiters.length > 0) continue;
-          clearTimeout(entry.linger);
+          LINGERING.cancel(entry.linger);
           this.#channels.delete(channel);
           this.#live.delete(channel);
         }
