@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { RedisReadWriteLock } from "../mod.ts";
 import { eachKind } from "./harness/fault_modes.ts";
+import { until } from "./harness/env.ts";
 import { startChild } from "./harness/process.ts";
 
 /** How long after its lease's end a killed holder's lock is free at the latest (ms). */
@@ -53,3 +54,27 @@ for (const side of ["read", "write"] as const) {
     },
   );
 }
+
+eachKind(
+  "rwlock: a SIGKILLed queued writer holds the readers behind it off for about its handoffTimeout",
+  async (env, kind) => {
+    const handoffTimeout = 1_000;
+    const rw = new RedisReadWriteLock(await env.client(), "rw", { handoffTimeout });
+    const reader = await rw.readLock().lock();
+    const args = [env.server.url, kind.name, "rw", "queue-write", "30000", `${handoffTimeout}`];
+    const child = startChild("fixtures/rw_holder.ts", args);
+    const queue = "rwlock:{rw}:queue";
+    const length = async () => Number(await env.server.command("ZCOUNT", queue, "(0", "+inf"));
+    await until(async () => await length() === 1, "the writer queued");
+    child.process.kill("SIGKILL");
+    await child.exited;
+    const killed = performance.now();
+    const late = rw.readLock();
+    assert.equal(await late.acquire({ blockingTimeout: 10_000 }), true);
+    const waited = performance.now() - killed;
+    assert.ok(waited < handoffTimeout + SLACK_MS, `entered after ${waited.toFixed(0)} ms`);
+    await late.release();
+    await reader.release();
+    assert.deepEqual(await env.server.command("KEYS", "rwlock:*"), [], "no key left");
+  },
+);
