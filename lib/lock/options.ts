@@ -107,3 +107,18 @@ export interface SpinAcquireOptions extends AcquireOptions {
    */
   sleepTime?: number;
 }
+
+/**
+ * Options of a `RedisReadWriteLock`: `LockOptions` but `fair` (a read-write
+ * lock always queues its waiters in arrival order). They apply to every
+ * reader and writer made by `readLock()` and `writeLock()`. Durations are
+ * milliseconds.
+ *
+ * @example Short leases and fencing tokens
+ * ```ts
+ * import type { ReadWriteLockOptions } from "@x/redis-lock";
+ *
+ * const options: ReadWriteLockOptions = { ttl: 10_000, fencing: true };
+ * ```
+ */
+export type ReadWriteLockOptions = Omit<LockOptions, "fair">;

@@ -1,0 +1,126 @@
+/**
+ * The Redis side of one holder of a read-write lock, a reader or a writer:
+ * the shared core's {@linkcode HolderOps} over the read-write lock's
+ * scripts (`_rw_scripts.ts`). Always queued (fair): there is no race mode.
+ *
+ * @module
+ */
+
+import type { RedisDriver } from "./driver.ts";
+import type { AttemptResult, HolderOps, ReleaseOutcome } from "./_lock_ops.ts";
+import type { ReadWriteKeys } from "./_rw_keys.ts";
+import { RW_ACQUIRE, RW_EXTEND, RW_LOCKED, RW_OWNED_TTL, RW_RELEASE } from "./_rw_scripts.ts";
+import type { Script } from "./_scripts.ts";
+import { runScript, toInt } from "./_script_runner.ts";
+import { LOCAL_MARK } from "./_token.ts";
+import { now } from "../util/_runtime.ts";
+
+/** A reader ("r") or a writer ("w"). */
+export type ReadWriteMode = "r" | "w";
+
+/** What the operations need to know of the lock's settings. */
+export interface ReadWriteConfig {
+  readonly ttl: number;
+  readonly fencing: boolean;
+  readonly handoffTimeout: number;
+}
+
+/** See the module doc. */
+export class ReadWriteOps implements HolderOps {
+  readonly #driver: RedisDriver;
+  readonly #keys: string[];
+  readonly #channel: string;
+  readonly #grants: string;
+  readonly #mode: ReadWriteMode;
+  readonly #config: ReadWriteConfig;
+
+  /**
+   * @param driver How to reach Redis.
+   * @param keys The lock's keys.
+   * @param config The lock's settings.
+   * @param mode Which side this holder is on.
+   */
+  constructor(
+    driver: RedisDriver,
+    keys: ReadWriteKeys,
+    config: ReadWriteConfig,
+    mode: ReadWriteMode,
+  ) {
+    this.#driver = driver;
+    this.#keys = [keys.writer, keys.readers, keys.fence, keys.queue];
+    this.#channel = keys.channel;
+    this.#grants = keys.grants;
+    this.#config = config;
+    this.#mode = mode;
+  }
+
+  /** The lock's channel (hand-offs go to `<channel>:<mark>`). */
+  get channel(): string {
+    return this.#channel;
+  }
+
+  /** This process's hand-off channel. */
+  get grants(): string {
+    return this.#grants;
+  }
+
+  /** One attempt; with `join`, a failure queues the waiter in its mode. */
+  async attempt(token: string, join: boolean): Promise<AttemptResult> {
+    const { ttl, fencing } = this.#config;
+    const sentAt = now();
+    const reply = await this.#eval(RW_ACQUIRE, token, [
+      `${ttl}`,
+      fencing ? "1" : "0",
+      join ? "1" : "0",
+    ]);
+    if (!Array.isArray(reply)) throw new TypeError(`Unexpected Redis reply: ${String(reply)}`);
+    const acquired = toInt(reply[0]) === 1;
+    if (reply.length < 3) return { acquired, value: toInt(reply[1]), sentAt };
+    return { acquired, value: toInt(reply[1]), sentAt, entry: Number(reply[2]) };
+  }
+
+  /** Releases (or leaves the queue), handing the lock on from the queue's head. */
+  async release(token: string): Promise<ReleaseOutcome> {
+    const reply = await this.#eval(RW_RELEASE, token, []);
+    if (!Array.isArray(reply)) {
+      const n = toInt(reply);
+      return { result: n === 2 ? "handed" : n === 1 ? "freed" : "not owned" };
+    }
+    const local = {
+      token: String(reply[1]),
+      fence: toInt(reply[2]),
+      lease: toInt(reply[3]),
+      entry: Number(reply[4]),
+    };
+    return { result: "handed", local };
+  }
+
+  /** Sets the lease to `ttl` ms if `token` holds; true when it did. */
+  async extend(token: string, ttl: number): Promise<boolean> {
+    return toInt(await this.#eval(RW_EXTEND, token, [`${ttl}`])) === 1;
+  }
+
+  /** The lease left to `token` (-1 without TTL), else -2. */
+  async ownedTtl(token: string): Promise<number> {
+    return toInt(await this.#eval(RW_OWNED_TTL, token, []));
+  }
+
+  /** Whether this side could not enter now. */
+  async locked(): Promise<boolean> {
+    return toInt(await this.#eval(RW_LOCKED, "", [])) === 1;
+  }
+
+  #eval(script: Script, token: string, extra: string[]): Promise<unknown> {
+    const publish = this.#driver.sharded ? "SPUBLISH" : "PUBLISH";
+    const args = [
+      token,
+      this.#channel,
+      `${this.#config.handoffTimeout}`,
+      publish,
+      LOCAL_MARK,
+      this.#mode,
+      ...extra,
+    ];
+    return runScript(this.#driver, script, this.#keys, args);
+  }
+}
