@@ -27,7 +27,13 @@ import "./lib/clients/lock_client.ts";
 
 export { RedisLock } from "./lib/lock/redis_lock.ts";
 export { RedisSpinLock } from "./lib/lock/spin_lock.ts";
-export type { AcquireOptions, LockOptions, SpinAcquireOptions } from "./lib/lock/options.ts";
+export { RedisSemaphore } from "./lib/lock/redis_semaphore.ts";
+export type {
+  AcquireOptions,
+  LockOptions,
+  SemaphoreOptions,
+  SpinAcquireOptions,
+} from "./lib/lock/options.ts";
 export {
   LockError,
   LockLostError,
