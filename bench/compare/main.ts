@@ -150,7 +150,9 @@ async function runSemaphores(ctx: Context): Promise<void> {
     ));
   const table = semaphoreTable(rows);
   console.log(`\n${table}`);
-  await Deno.writeTextFile(new URL("semaphore.md", RESULTS), `# Semaphore comparison\n\n${table}`);
+  const md = new URL("semaphore.md", RESULTS);
+  await Deno.writeTextFile(md, `# Semaphore comparison\n\n${table}`);
+  await new Deno.Command(Deno.execPath(), { args: ["fmt", "-q", md.pathname] }).output();
   const json = JSON.stringify({ seconds: SECONDS, date: new Date().toISOString(), rows }, null, 2);
   await Deno.writeTextFile(new URL("semaphore.json", RESULTS), json + "\n");
   if (rows.some((r) => r.overlaps + r.intervalOverlaps > 0)) Deno.exitCode = 1;
