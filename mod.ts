@@ -27,12 +27,14 @@ import "./lib/clients/lock_client.ts";
 
 export { RedisLock } from "./lib/lock/redis_lock.ts";
 export { RedisSpinLock } from "./lib/lock/spin_lock.ts";
+export { RedisSemaphore } from "./lib/lock/redis_semaphore.ts";
 export { RedisReadWriteLock } from "./lib/lock/redis_read_write_lock.ts";
 export { RedisReadWriteHolder } from "./lib/lock/read_write_holder.ts";
 export type {
   AcquireOptions,
   LockOptions,
   ReadWriteLockOptions,
+  SemaphoreOptions,
   SpinAcquireOptions,
 } from "./lib/lock/options.ts";
 export {

@@ -76,6 +76,8 @@ Options:
                             that variable is removed)
   --spin                    Wait by polling (RedisSpinLock) instead of Pub/Sub
   --no-fair                 Race for the lock instead of queueing (fair mode is the default)
+  -n, --limit <N>           Hold one of N permits of the semaphore <name> (RedisSemaphore):
+                            up to N runs at once; not with --spin or --fencing
   -q, --quiet               No status line while waiting, no message when busy
   -h, --help                Show this help
 ${REDIS}
@@ -122,11 +124,15 @@ export const STATUS_HELP: string = `Usage: redis-lock status [--json] <name>
 
 Shows whether the lock <name> is held, the lease left to its holder (PTTL),
 how many processes wait for it (connections subscribed to its channel), and
-the last fencing token handed out. Exits 0 whether held or free.
+the last fencing token handed out; and the holders (with their leases) and
+waiters of the semaphore <name> (run --limit) when it has any. Exits 0
+whether held or free.
 
 Options:
   --json        One JSON object: {"name", "key", "held", "remaining" (ms, null
-                without expiry), "waiters", "fencingToken" (null if none)}
+                without expiry), "waiters", "fencingToken" (null if none)}, and
+                "semaphore": {"key", "holders", "leases" (ms left each),
+                "waiters"} when a semaphore <name> has holders or waiters
   -h, --help    Show this help
 ${REDIS}
 

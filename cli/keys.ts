@@ -75,8 +75,7 @@ export interface CliKeys {
  * ```
  */
 export function cliKeys(name: string): CliKeys {
-  const encoded = name.replace(/[%{}]/g, (c) => c === "%" ? "%25" : c === "{" ? "%7B" : "%7D");
-  const base = `lock:{${encoded}}`;
+  const base = `lock:{${encodeName(name)}}`;
   return {
     key: base,
     fence: `${base}:fence`,
@@ -84,6 +83,24 @@ export function cliKeys(name: string): CliKeys {
     channel: `${base}:wake`,
     revoke: `${base}:revoke`,
   };
+}
+
+/**
+ * A name as the library puts it in a hash tag: `%`, `{` and `}`
+ * percent-encoded, so the tag is always the whole name.
+ *
+ * @param name A lock or semaphore name.
+ * @returns The encoded name.
+ *
+ * @example
+ * ```ts
+ * import { encodeName } from "./keys.ts";
+ *
+ * console.log(encodeName("a{b}")); // a%7Bb%7D
+ * ```
+ */
+export function encodeName(name: string): string {
+  return name.replace(/[%{}]/g, (c) => c === "%" ? "%25" : c === "{" ? "%7B" : "%7D");
 }
 
 /**

@@ -12,12 +12,17 @@
  * @module
  */
 
-import { LockNotOwnedError, type RedisLock, type RedisSpinLock } from "@x/redis-lock";
+import {
+  LockNotOwnedError,
+  type RedisLock,
+  type RedisSemaphore,
+  type RedisSpinLock,
+} from "@x/redis-lock";
 import { MIN_RENEW_MS, renewalPeriod, safetyMargin } from "./bounds.ts";
 import { formatDuration } from "./duration.ts";
 
-/** The lock a `run` holds. */
-type HeldLock = RedisLock | RedisSpinLock;
+/** The lock (or semaphore permit) a `run` holds. */
+type HeldLock = RedisLock | RedisSpinLock | RedisSemaphore;
 
 /**
  * What the lease keeper reports.

@@ -11,7 +11,13 @@
  */
 
 import process from "node:process";
-import { type LockClient, LockNotOwnedError, RedisLock, RedisSpinLock } from "@x/redis-lock";
+import {
+  type LockClient,
+  LockNotOwnedError,
+  RedisLock,
+  RedisSemaphore,
+  RedisSpinLock,
+} from "@x/redis-lock";
 import { superviseChild, type Supervision } from "./child.ts";
 import { formatDuration } from "./duration.ts";
 import { parseRunArgs, type RunOptions } from "./run_options.ts";
@@ -24,8 +30,8 @@ import { listenToLock, type LockListener } from "./revoke.ts";
 import { type SignalTrap, trapSignals } from "./signals.ts";
 import { within } from "./timers.ts";
 
-/** The lock a `run` holds. */
-type HeldLock = RedisLock | RedisSpinLock;
+/** The lock (or, with `--limit`, the semaphore permit) a `run` holds. */
+type HeldLock = RedisLock | RedisSpinLock | RedisSemaphore;
 
 /** How long the release at the end may take before redis-lock leaves the lock to expire. */
 const RELEASE_TIMEOUT_MS = 5_000;
@@ -71,15 +77,7 @@ export async function runCli(
       return signalExitCode(signals.received);
     }
     try {
-      const Lock = options.spin ? RedisSpinLock : RedisLock;
-      const { ttl, fencing, fair } = options;
-      // The lease is renewed by LeaseKeeper, which times the command's stop from it.
-      const lock = new Lock(client as unknown as LockClient, options.name, {
-        ttl,
-        fencing,
-        fair,
-        autoExtend: false,
-      });
+      const lock = makeLock(client as unknown as LockClient, options);
       const waited = await waitForLock(lock, client, options, signals);
       if (waited !== true) return waited;
       return await runHolding(lock, client, options, signals, env);
@@ -91,6 +89,20 @@ export async function runCli(
   }
 }
 
+/**
+ * The lock `run` holds: a `RedisSemaphore` permit with `--limit`, else a
+ * lock. The lease is renewed by LeaseKeeper, which times the command's stop
+ * from it.
+ */
+function makeLock(client: LockClient, options: RunOptions): HeldLock {
+  const { ttl, fencing, fair, limit, name } = options;
+  if (limit !== undefined) {
+    return new RedisSemaphore(client, name, { limit, ttl, fair, autoExtend: false });
+  }
+  const Lock = options.spin ? RedisSpinLock : RedisLock;
+  return new Lock(client, name, { ttl, fencing, fair, autoExtend: false });
+}
+
 /** true once held; else the exit code (busy, or a signal while waiting). */
 async function waitForLock(
   lock: HeldLock,
@@ -98,7 +110,9 @@ async function waitForLock(
   options: RunOptions,
   signals: SignalTrap,
 ): Promise<true | number> {
-  const showProgress = !options.quiet && process.stderr.isTTY === true && options.wait > 0;
+  // The status line reads the lock's keys: none for a semaphore.
+  const showProgress = !options.quiet && process.stderr.isTTY === true && options.wait > 0 &&
+    options.limit === undefined;
   const progress = showProgress ? startProgress(client, lock.name) : undefined;
   try {
     if (await lock.acquire({ blockingTimeout: options.wait, signal: signals.signal })) return true;
@@ -113,7 +127,10 @@ async function waitForLock(
     const waited = options.wait === 0
       ? "not waiting (--wait 0)"
       : `waited ${formatDuration(options.wait)}`;
-    printError(`lock ${JSON.stringify(options.name)} is held by another holder; ${waited}`);
+    const busy = options.limit === undefined
+      ? `lock ${JSON.stringify(options.name)} is held by another holder`
+      : `semaphore ${JSON.stringify(options.name)} has no free permit of ${options.limit}`;
+    printError(`${busy}; ${waited}`);
   }
   return options.conflictExitCode;
 }
@@ -174,7 +191,9 @@ async function runHolding(
 
   try {
     if (signals.received !== undefined) return signalExitCode(signals.received);
-    listener = await listenToLock(client, options.name, {
+    // release --force takes a lock, not a semaphore's permit: a semaphore
+    // holder does not listen on the lock's revoke channel.
+    listener = options.limit !== undefined ? undefined : await listenToLock(client, options.name, {
       revoke(acknowledge) {
         if (finished || !lock.held) return;
         acknowledge(options.killAfter).catch(() => {});
@@ -199,7 +218,7 @@ async function runHolding(
     }
     supervision = superviseChild({
       command: options.command,
-      env: commandEnv(env, lock.fencingToken),
+      env: commandEnv(env, "fencingToken" in lock ? lock.fencingToken : undefined),
       killAfter: options.killAfter,
       foreground: options.foreground,
       quiet: options.quiet,

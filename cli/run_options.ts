@@ -22,6 +22,7 @@ const FLAGS: readonly FlagSpec[] = [
   { name: "foreground", kind: "boolean" },
   { name: "spin", kind: "boolean" },
   { name: "no-fair", kind: "boolean" },
+  { name: "limit", short: "n", kind: "string" },
   { name: "quiet", short: "q", kind: "boolean" },
 ];
 
@@ -44,6 +45,7 @@ const FLAGS: readonly FlagSpec[] = [
  *   foreground: false,
  *   spin: false,
  *   fair: true,
+ *   limit: undefined,
  *   quiet: false,
  * };
  * ```
@@ -74,8 +76,35 @@ export interface RunOptions {
   readonly spin: boolean;
   /** Wait in fair mode, first come, first served (the default; off with `--no-fair`). */
   readonly fair: boolean;
+  /**
+   * Hold one of this many permits of the semaphore <name> (`--limit`,
+   * `RedisSemaphore`) instead of the lock; `undefined`: the lock.
+   */
+  readonly limit: number | undefined;
   /** No status line and no busy message (`--quiet`). */
   readonly quiet: boolean;
+}
+
+/** `--limit`: a whole number from 1 to 2^31-1; not with `--spin` or `--fencing`. */
+function readLimit(flags: Record<string, unknown>): number | undefined {
+  const text = flags.limit as string | undefined;
+  if (text === undefined) return undefined;
+  const limit = /^[0-9]+$/.test(text) ? Number(text) : NaN;
+  if (!(limit >= 1 && limit <= MAX_MS)) {
+    throw new UsageError(
+      "run",
+      `--limit: must be a whole number from 1 to ${MAX_MS}, got ${JSON.stringify(text)}`,
+    );
+  }
+  for (const flag of ["spin", "fencing"]) {
+    if (flags[flag] === true) {
+      throw new UsageError(
+        "run",
+        `--limit cannot be combined with --${flag} (a semaphore has neither)`,
+      );
+    }
+  }
+  return limit;
 }
 
 /**
@@ -142,6 +171,7 @@ export function parseRunArgs(
     foreground: flags.foreground === true,
     spin: flags.spin === true,
     fair: flags["no-fair"] !== true,
+    limit: readLimit(flags),
     quiet: flags.quiet === true,
   };
 }

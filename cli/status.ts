@@ -1,7 +1,8 @@
 /**
  * `redis-lock status`: whether a lock is held, the lease left to its holder,
- * how many processes wait for it, and its last fencing token; as text or as
- * one JSON object.
+ * how many processes wait for it, and its last fencing token; and, when a
+ * semaphore of the same name has holders or waiters, those too; as text or
+ * as one JSON object.
  *
  * @module
  */
@@ -12,6 +13,7 @@ import { formatDuration } from "./duration.ts";
 import { STATUS_HELP } from "./help.ts";
 import { closeRedis, connectRedis, redisUrl } from "./redis.ts";
 import { type LockStatus, readStatus } from "./scripts.ts";
+import { formatSemaphoreStatus, readSemaphoreStatus } from "./semaphore_status.ts";
 
 const FLAGS: readonly FlagSpec[] = [
   { name: "url", kind: "string" },
@@ -94,7 +96,12 @@ export async function statusCli(
   const client = await connectRedis(url);
   try {
     const status = await readStatus(client, names[0]);
-    process.stdout.write(flags.json ? `${JSON.stringify(status)}\n` : formatStatus(status));
+    // A semaphore of the same name, shown only when it has holders or waiters.
+    const sem = await readSemaphoreStatus(client, names[0]);
+    const used = sem.holders > 0 || sem.waiters > 0;
+    const text = formatStatus(status) + (used ? formatSemaphoreStatus(sem) : "");
+    const json = used ? { ...status, semaphore: sem } : status;
+    process.stdout.write(flags.json ? `${JSON.stringify(json)}\n` : text);
     return 0;
   } finally {
     await closeRedis(client);

@@ -10,6 +10,7 @@ import { type LockClient, RedisLock, RedisSpinLock } from "../../mod.ts";
 import { type ClientKind, ioRedis, nodeRedis } from "./clients.ts";
 import { handoffFloor } from "./floor.ts";
 import { redlock, semaphore, TUNED_DELAY_MS, TUNED_RETRIES, universal } from "./peers.ts";
+import { SEMAPHORES } from "./semaphores.ts";
 
 /** Either lock of this package. */
 type AnyLock = RedisLock | RedisSpinLock;
@@ -139,9 +140,9 @@ export const LOCKS: readonly LockSpec[] = [
   universal("universal-5", "redlock-universal retryDelay 5", TUNED_DELAY_MS),
 ];
 
-/** The lock with this id. */
+/** The lock (or semaphore, `semaphores.ts`) with this id. */
 export function lockById(id: string): LockSpec {
-  const spec = LOCKS.find((s) => s.id === id);
+  const spec = LOCKS.find((s) => s.id === id) ?? SEMAPHORES.find((s) => s.id === id);
   if (!spec) throw new Error(`unknown lock id ${id}`);
   return spec;
 }

@@ -9,7 +9,11 @@
  * - one contender in each of 4, 8 and 16 worker processes, on one name
  *   (the floor, our locks, and the peers' tuned variants);
  * - uncontended: `RedisLock` acquire + release against a raw `SET NX PX` +
- *   `EVALSHA` delete, on node-redis and on ioredis.
+ *   `EVALSHA` delete, on node-redis and on ioredis;
+ * - semaphore (issue 17, `semaphores.ts`): `RedisSemaphore` against
+ *   redis-semaphore's `Semaphore` and the ideal bound, limit 4, 16
+ *   contenders in one process and across 16 processes, 1 ms hold; written
+ *   to bench/results/semaphore.{md,json}.
  *
  * Per row: acquisitions/s, wait percentiles, each contender's share, client
  * requests, Redis operations and Redis CPU per acquisition (from `INFO`),
@@ -20,7 +24,7 @@
  * Writes bench/results/compare.{md,json,svg} and prints the tables.
  *
  * Run:  deno task bench:compare [--seconds 1] [--rounds 1] [--only <regexp on lock ids>]
- *         [--parts uncontended,in-process,multi-process]
+ *         [--parts uncontended,in-process,multi-process,semaphore]
  *       (COMPARE_SECONDS=1 works too). `--seconds` is the window of one run;
  *       `--rounds R` runs every cell R times and reports the median round
  *       (`rounds.ts`). On a 2-core machine the defaults take about 4
@@ -41,13 +45,15 @@ import type { Facts, RunResult } from "./report.ts";
 import { type CommandOrigins, scriptCommandGrowth, since, StatsReader } from "./requests.ts";
 import { clock } from "./run.ts";
 import { uncontended, type UncontendedResult } from "./uncontended.ts";
+import { semaphorePart, semaphoreTable } from "./semaphores.ts";
 import { startRedis } from "../../tests/harness/redis.ts";
 
 const CONTENDERS = [1, 8, 32];
 const PROCESSES = [4, 8, 16];
 const HOLDS_MS = [0, 1];
 const CLIENTS: readonly ClientKind[] = ["node-redis", "ioredis"];
-const PARTS = ["uncontended", "in-process", "multi-process"];
+const PARTS = ["uncontended", "in-process", "multi-process", "semaphore"];
+const LOCK_PARTS = PARTS.filter((p) => p !== "semaphore");
 const RESULTS = new URL("../results/", import.meta.url);
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -134,6 +140,24 @@ async function runCell(ctx: Context, cell: Cell, crashed: string[]): Promise<Run
   });
 }
 
+/** The semaphore part: its own table, printed and written to bench/results/semaphore.*. */
+async function runSemaphores(ctx: Context): Promise<void> {
+  const rows = await semaphorePart(ctx, SECONDS, (r) =>
+    console.log(
+      `${r.label} [${r.client}], ${r.processes} proc`.padEnd(62) +
+        ` ${Math.round(r.acqPerSec)} acq/s, p99 ${r.waitP99.toFixed(2)} ms, ` +
+        `${r.requestsPerAcq.toFixed(2)} req/acq, over limit ${r.overlaps + r.intervalOverlaps}`,
+    ));
+  const table = semaphoreTable(rows);
+  console.log(`\n${table}`);
+  const md = new URL("semaphore.md", RESULTS);
+  await Deno.writeTextFile(md, `# Semaphore comparison\n\n${table}`);
+  await new Deno.Command(Deno.execPath(), { args: ["fmt", "-q", md.pathname] }).output();
+  const json = JSON.stringify({ seconds: SECONDS, date: new Date().toISOString(), rows }, null, 2);
+  await Deno.writeTextFile(new URL("semaphore.json", RESULTS), json + "\n");
+  if (rows.some((r) => r.overlaps + r.intervalOverlaps > 0)) Deno.exitCode = 1;
+}
+
 async function main(): Promise<void> {
   const wallStart = clock();
   const loadStart = await loadAverage();
@@ -162,7 +186,12 @@ async function main(): Promise<void> {
     }
 
     const origins = new Map<string, CommandOrigins>();
-    for (const spec of locks) origins.set(spec.id, await calibrate(spec, server.port, server.url));
+    const lockParts = LOCK_PARTS.some((p) => parts.has(p));
+    if (lockParts) {
+      for (const spec of locks) {
+        origins.set(spec.id, await calibrate(spec, server.port, server.url));
+      }
+    }
     const sent = new Set([...origins.values()].flatMap((o) => o.client));
     const scriptOnly = new Set(
       [...origins.values()].flatMap((o) => o.script).filter((n) => !sent.has(n)),
@@ -180,6 +209,8 @@ async function main(): Promise<void> {
     const results: RunResult[] = [];
     const crashed: string[] = [];
     for (const cell of plan()) results.push(...await runCell(ctx, cell, crashed));
+    if (parts.has("semaphore")) await runSemaphores(ctx);
+    if (!lockParts) return;
 
     const facts: Facts = {
       ...await machineFacts(await reader.info("server")),

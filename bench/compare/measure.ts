@@ -34,14 +34,18 @@ export interface Context {
   readonly prefix: string;
 }
 
-/** A short run under MONITOR: which commands the lock sends, which its scripts run. */
+/**
+ * A short run under MONITOR: which commands the lock sends, which its
+ * scripts run. `n` contenders: enough to contend (more than a semaphore's limit).
+ */
 export async function calibrate(
   spec: LockSpec,
   port: number,
   url: string,
+  n = 4,
 ): Promise<CommandOrigins> {
   return await learnOrigins(port, async () => {
-    const contenders = await openContenders(spec, url, `compare:calibrate:${spec.id}`, 4);
+    const contenders = await openContenders(spec, url, `compare:calibrate:${spec.id}`, n);
     try {
       await warmUp(contenders);
       await runWindow(contenders, 1, clock(), 0.5);
@@ -63,7 +67,10 @@ async function windowCounts(
   return since(before, await reader.read());
 }
 
-/** One run of `spec`: `contenders` in this process, or one in each of `processes` workers. */
+/**
+ * One run of `spec`: `contenders` in this process, or one in each of
+ * `processes` workers; `limit` holders at once (a semaphore's; 1 for a lock).
+ */
 export async function measure(
   ctx: Context,
   spec: LockSpec,
@@ -71,6 +78,7 @@ export async function measure(
   holdMs: number,
   processes: number,
   seconds: number,
+  limit = 1,
 ): Promise<RunResult> {
   const name = `${ctx.prefix}:${spec.id}:${contenders}:${holdMs}:${processes}`;
   let raws: RawRun[];
@@ -78,7 +86,7 @@ export async function measure(
   if (processes > 1) {
     const out = await ctx.pool.run(spec, ctx.url, name, processes, holdMs, seconds, {
       duringWindow: (start, end) => windowCounts(ctx.reader, start, end),
-    });
+    }, limit);
     [raws, counts] = [out.runs, out.atEnd];
   } else {
     const own = await openContenders(spec, ctx.url, name, contenders);
@@ -86,7 +94,7 @@ export async function measure(
       await warmUp(own);
       const startAt = clock() + 50;
       const [raw, atEnd] = await Promise.all([
-        runWindow(own, holdMs, startAt, seconds),
+        runWindow(own, holdMs, startAt, seconds, limit),
         windowCounts(ctx.reader, startAt, startAt + seconds * 1000),
       ]);
       [raws, counts] = [[raw], atEnd];
@@ -94,7 +102,7 @@ export async function measure(
       await closeContenders(own);
     }
   }
-  const metrics = summarise(raws);
+  const metrics = summarise(raws, limit);
   const origins = ctx.origins.get(spec.id)!;
   const { requests, approx } = clientRequests(counts, ctx.scriptsCounted, origins, ctx.scriptOnly);
   const perAcq = (v: number) => v / metrics.acquisitions;

@@ -116,6 +116,7 @@ export class WorkerPool {
     holdMs: number,
     seconds: number,
     hooks: WindowHooks<T>,
+    limit = 1,
   ): Promise<{ runs: RawRun[]; atEnd: T }> {
     while (this.#workers.length < processes) this.#workers.push(new Worker());
     const workers = this.#workers.slice(0, processes);
@@ -124,7 +125,7 @@ export class WorkerPool {
       await Promise.all(workers.map((w) => w.send("open", open)));
       await Promise.all(workers.map((w) => w.next("READY", GRACE_MS)));
       const startAt = clock() + 200;
-      const go: GoOrder = { startAt, holdMs, seconds };
+      const go: GoOrder = { startAt, holdMs, seconds, limit };
       await Promise.all(workers.map((w) => w.send("go", go)));
       const [runs, atEnd] = await Promise.all([
         Promise.all(workers.map(async (w) => {

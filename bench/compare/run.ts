@@ -39,7 +39,7 @@ export interface RawRun {
   /** Unexpected rejections of acquire() or release(). */
   errors: number;
   errorSample?: string;
-  /** Times the shared in-process `inside` counter exceeded 1. */
+  /** Times the shared in-process `inside` counter exceeded the limit (1 for a lock). */
   overlaps: number;
   /** For each acquire() still pending at the end of the window: how long it had waited. */
   readonly pendingWaits: number[];
@@ -77,13 +77,15 @@ export async function warmUp(contenders: Contender[]): Promise<void> {
  * Runs the window [startAt, startAt + seconds): contenders start at
  * `startAt`; at the end waits are aborted (where the lock takes a signal)
  * or finish by themselves, and a lock taken after the end is released.
- * Resolves once every contender has stopped.
+ * Resolves once every contender has stopped. `limit`: how many may hold at
+ * once (a semaphore's); more counts as an overlap.
  */
 export async function runWindow(
   contenders: Contender[],
   holdMs: number,
   startAt: number,
   seconds: number,
+  limit = 1,
 ): Promise<RawRun> {
   const windowEnd = startAt + seconds * 1000;
   const run: RawRun = {
@@ -130,12 +132,12 @@ export async function runWindow(
         if (enter <= windowEnd) run.failed++;
         continue;
       }
-      if (++inside > 1) run.overlaps++;
+      if (++inside > limit) run.overlaps++;
       if (enter <= windowEnd) run.perContender[id]++;
       // With a 0 ms hold nothing runs in between: only the 1 ms hold (and the
       // interval check across processes) can catch an overlap.
       if (holdMs > 0) await delay(holdMs);
-      if (inside !== 1) run.overlaps++;
+      if (inside > limit) run.overlaps++;
       inside--;
       const exit = clock();
       run.acquisitions.push({ contender: id, start, enter, exit });

@@ -45,8 +45,26 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
-/** Summarises one run; `runs` holds one record per process, sharing one window. */
-export function summarise(runs: readonly RawRun[]): RunMetrics {
+/**
+ * Acquisitions (sorted by `enter`) that began while `limit` others held:
+ * a sweep over enters and exits (an exit at the same instant comes first).
+ */
+function overLimit(all: readonly RawRun["acquisitions"][number][], limit: number): number {
+  const exits = all.map((a) => a.exit).sort((a, b) => a - b);
+  let over = 0;
+  let left = 0;
+  for (const [i, a] of all.entries()) {
+    while (left < exits.length && exits[left] <= a.enter) left++;
+    if (i - left >= limit) over++; // i entered before, `left` of them have exited
+  }
+  return over;
+}
+
+/**
+ * Summarises one run; `runs` holds one record per process, sharing one
+ * window. `limit`: how many may hold at once (1 for a lock).
+ */
+export function summarise(runs: readonly RawRun[], limit = 1): RunMetrics {
   const windowStart = Math.min(...runs.map((r) => r.windowStart));
   const windowEnd = Math.max(...runs.map((r) => r.windowEnd));
   const all = runs.flatMap((r) => r.acquisitions).sort((a, b) => a.enter - b.enter);
@@ -91,7 +109,7 @@ export function summarise(runs: readonly RawRun[]): RunMetrics {
     shareMin: Math.min(...perContender) / Math.max(...perContender),
     clientCpuMicros: runs.reduce((n, r) => n + r.clientCpuMicros, 0),
     overlaps: runs.reduce((n, r) => n + r.overlaps, 0),
-    intervalOverlaps,
+    intervalOverlaps: limit === 1 ? intervalOverlaps : overLimit(all, limit),
     minSeparation,
   };
 }

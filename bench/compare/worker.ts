@@ -30,6 +30,8 @@ export interface GoOrder {
   readonly startAt: number;
   readonly holdMs: number;
   readonly seconds: number;
+  /** How many may hold at once (a semaphore's limit; 1 for a lock). */
+  readonly limit?: number;
 }
 
 async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
@@ -55,7 +57,13 @@ async function main(): Promise<void> {
       } else if (verb === "go") {
         const order = JSON.parse(json) as GoOrder;
         if (!(order.startAt > clock() - 1000)) throw new Error(`late start ${order.startAt}`);
-        const run = await runWindow(open, order.holdMs, order.startAt, order.seconds);
+        const run = await runWindow(
+          open,
+          order.holdMs,
+          order.startAt,
+          order.seconds,
+          order.limit,
+        );
         await closeContenders(open);
         open = [];
         console.log(`RESULT ${JSON.stringify(run)}`);

@@ -122,3 +122,58 @@ export interface SpinAcquireOptions extends AcquireOptions {
  * ```
  */
 export type ReadWriteLockOptions = Omit<LockOptions, "fair">;
+
+/**
+ * Options of a `RedisSemaphore`, given to its constructor. Durations are
+ * milliseconds. `limit` is required; the others are `LockOptions`' (there is
+ * no `fencing`: a semaphore's holders are many at once).
+ *
+ * @example At most 4 holders, each with a 10 s lease
+ * ```ts
+ * import type { SemaphoreOptions } from "@x/redis-lock";
+ *
+ * const options: SemaphoreOptions = { limit: 4, ttl: 10_000 };
+ * ```
+ */
+export interface SemaphoreOptions {
+  /**
+   * How many holders at most: a whole number from 1 to 2^31-1. Every caller
+   * of one name should pass the same limit; each caller is admitted only
+   * while fewer than its own limit hold, so with different limits there are
+   * never more holders than the largest limit in use, and callers with a
+   * smaller limit wait while more than theirs hold.
+   */
+  limit: number;
+  /**
+   * Each holder's lease in ms: how long a permit outlives a holder that stops
+   * renewing it (a crashed process).
+   * @default {30_000}
+   */
+  ttl?: number;
+  /**
+   * How long `acquire()` and `lock()` wait, in ms. `Infinity` waits forever;
+   * `0` makes one attempt.
+   * @default {60_000}
+   */
+  blockingTimeout?: number;
+  /**
+   * Renew the lease about every `ttl / 3` while a permit is held, and abort
+   * `signal` when a renewal finds it lost.
+   * @default {true}
+   */
+  autoExtend?: boolean;
+  /**
+   * Fair mode: waiters queue in Redis in arrival order, and a release hands
+   * its permit straight to the oldest live waiter. `false`: every waiting
+   * process retries after a release (a race).
+   * @default {true}
+   */
+  fair?: boolean;
+  /**
+   * Fair mode's bound on a dead waiter, in ms: a queued waiter refreshes its
+   * place within this time, and a permit handed to a waiter that does not
+   * take it up comes back after at most this.
+   * @default {3_000}
+   */
+  handoffTimeout?: number;
+}

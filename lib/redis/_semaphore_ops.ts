@@ -1,0 +1,129 @@
+/**
+ * The Redis side of one semaphore holder: the lock's {@linkcode HolderOps}
+ * over the semaphore's keys and scripts, so the shared core (attempts,
+ * leases, fair wait and hand-off, subscriber manager) runs it unchanged.
+ *
+ * @module
+ */
+
+import type { RedisDriver } from "./driver.ts";
+import type { AttemptResult, HolderOps, OpsConfig, ReleaseOutcome } from "./_lock_ops.ts";
+import type { SemaphoreKeys } from "./_semaphore_keys.ts";
+import { QUEUE_SLACK_MS, RACER_MARK_MS, type Script } from "./_scripts.ts";
+import {
+  SEM_ACQUIRE,
+  SEM_EXTEND,
+  SEM_HOLDERS,
+  SEM_OWNED_TTL,
+  SEM_RELEASE,
+} from "./_semaphore_scripts.ts";
+import { runScript, toInt } from "./_script_runner.ts";
+import { LOCAL_MARK } from "./_token.ts";
+import { now } from "../util/_runtime.ts";
+
+/** What the semaphore's operations need to know of its settings. */
+export interface SemaphoreConfig extends OpsConfig {
+  /** How many holders at most (this caller's view; see `SEM_ACQUIRE`). */
+  readonly limit: number;
+}
+
+/** The scripts of one semaphore, bound to its driver, keys and settings. */
+export class SemaphoreOps implements HolderOps {
+  readonly #driver: RedisDriver;
+  readonly #keys: SemaphoreKeys;
+  readonly #config: SemaphoreConfig;
+
+  /**
+   * @param driver How to reach Redis.
+   * @param keys The semaphore's keys.
+   * @param config The semaphore's settings.
+   */
+  constructor(driver: RedisDriver, keys: SemaphoreKeys, config: SemaphoreConfig) {
+    this.#driver = driver;
+    this.#keys = keys;
+    this.#config = config;
+  }
+
+  /** See {@linkcode HolderOps.channel}. */
+  get channel(): string {
+    return this.#keys.channel;
+  }
+
+  /** See {@linkcode HolderOps.grants}. */
+  get grants(): string {
+    return this.#keys.grants;
+  }
+
+  /** One attempt (see `SEM_ACQUIRE`); with `join`, a failure queues or marks. */
+  async attempt(token: string, join: boolean): Promise<AttemptResult> {
+    const { holders, queue, racers } = this.#keys;
+    const { ttl, limit, fair, handoffTimeout } = this.#config;
+    const sentAt = now();
+    const reply = await this.#eval(SEM_ACQUIRE, [holders, queue, racers], [
+      token,
+      `${ttl}`,
+      `${limit}`,
+      `${handoffTimeout}`,
+      join ? "1" : "0",
+      `${QUEUE_SLACK_MS}`,
+      fair ? "1" : "0",
+      join ? `${RACER_MARK_MS}` : "0",
+    ]);
+    if (!Array.isArray(reply)) throw new TypeError(`Unexpected Redis reply: ${String(reply)}`);
+    const acquired = toInt(reply[0]) === 1;
+    if (reply.length < 3) return { acquired, value: toInt(reply[1]), sentAt };
+    return { acquired, value: toInt(reply[1]), sentAt, entry: Number(reply[2]) };
+  }
+
+  /** Releases the permit (handing it on), or leaves the queue; see `SEM_RELEASE`. */
+  async release(token: string): Promise<ReleaseOutcome> {
+    const { holders, queue, racers, channel } = this.#keys;
+    const publish = this.#driver.sharded ? "SPUBLISH" : "PUBLISH";
+    const args = [
+      token,
+      channel,
+      `${this.#config.handoffTimeout}`,
+      publish,
+      LOCAL_MARK,
+      `${this.#config.limit}`,
+      `${QUEUE_SLACK_MS}`,
+    ];
+    const reply = await this.#eval(SEM_RELEASE, [holders, queue, racers], args);
+    if (!Array.isArray(reply)) {
+      const n = toInt(reply);
+      return { result: n === 2 ? "handed" : n === 1 ? "freed" : "not owned" };
+    }
+    const local = {
+      token: String(reply[1]),
+      fence: toInt(reply[2]),
+      lease: toInt(reply[3]),
+      entry: Number(reply[4]),
+    };
+    return { result: "handed", local };
+  }
+
+  /** Sets the lease to `ttl` ms if `token` still holds a permit; true when it did. */
+  async extend(token: string, ttl: number): Promise<boolean> {
+    const args = [token, `${ttl}`, `${QUEUE_SLACK_MS}`];
+    return toInt(await this.#eval(SEM_EXTEND, [this.#keys.holders], args)) === 1;
+  }
+
+  /** The lease left to `token` in ms, or -2 when it holds no permit. */
+  async ownedTtl(token: string): Promise<number> {
+    return toInt(await this.#eval(SEM_OWNED_TTL, [this.#keys.holders], [token]));
+  }
+
+  /** Whether no permit is free now. */
+  async locked(): Promise<boolean> {
+    return await this.holders() >= this.#config.limit;
+  }
+
+  /** How many holders are live now. */
+  async holders(): Promise<number> {
+    return toInt(await this.#eval(SEM_HOLDERS, [this.#keys.holders], []));
+  }
+
+  #eval(script: Script, keys: string[], args: string[]): Promise<unknown> {
+    return runScript(this.#driver, script, keys, args);
+  }
+}

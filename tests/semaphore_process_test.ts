@@ -1,0 +1,137 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createClient } from "redis";
+import { RedisSemaphore } from "../mod.ts";
+import { semaphoreKeys } from "../lib/redis/_semaphore_keys.ts";
+import { until } from "./harness/env.ts";
+import { startChild } from "./harness/process.ts";
+import { type RedisServer, startRedis } from "./harness/redis.ts";
+
+const QUEUE = semaphoreKeys("sem").queue;
+
+/** A server, a node-redis client and a scratch directory for one test. */
+async function withServer(
+  fn: (server: RedisServer, client: never, dir: string) => Promise<void>,
+): Promise<void> {
+  const server = await startRedis();
+  const dir = mkdtempSync(join(tmpdir(), "sem-"));
+  const client = await createClient({ url: server.url }).connect();
+  try {
+    await fn(server, client as never, dir);
+  } finally {
+    await client.close();
+    rmSync(dir, { recursive: true, force: true });
+    await server.stop();
+  }
+}
+
+const party = (server: RedisServer, args: string[]) =>
+  startChild("fixtures/sem_party.ts", [server.url, "sem", ...args]);
+
+const queued = (server: RedisServer, n: number) =>
+  until(
+    async () => Number(await server.command("ZCOUNT", QUEUE, "(0", "+inf")) === n,
+    `${n} queued`,
+  );
+
+/**
+ * The most sections open at once in a log of `enter <pid>` / `exit <pid>`
+ * lines (appends are atomic, so the file's order is the true order), and
+ * any pid that entered twice without leaving.
+ */
+function mostInside(log: string): { most: number; entries: number } {
+  const inside = new Set<string>();
+  let most = 0;
+  let entries = 0;
+  for (const line of log.trim().split("\n")) {
+    const [kind, pid] = line.split(" ");
+    if (kind === "enter") {
+      assert.ok(!inside.has(pid), `${pid} entered twice`);
+      inside.add(pid);
+      entries++;
+      most = Math.max(most, inside.size);
+    } else {
+      assert.ok(inside.delete(pid), `${pid} left without entering`);
+    }
+  }
+  assert.equal(inside.size, 0, "every section ended");
+  return { most, entries };
+}
+
+test("semaphore: never more than limit inside, across 6 processes looping for 3 s", async () => {
+  await withServer(async (server, _client, dir) => {
+    const file = join(dir, "log");
+    const children = Array.from(
+      { length: 6 },
+      () => party(server, ["3", "5000", "3000", "loop", file, "3000"]),
+    );
+    await Promise.all(children.map((c) => c.waitFor("ready")));
+    writeFileSync(`${file}.go`, "");
+    assert.deepEqual(await Promise.all(children.map((c) => c.exited)), [0, 0, 0, 0, 0, 0]);
+    const { most, entries } = mostInside(readFileSync(file, "utf8"));
+    assert.equal(most, 3, `at most ${most} inside at once: the limit must be reached, not passed`);
+    assert.ok(entries > 100, `only ${entries} acquisitions`);
+    assert.equal(await server.command("DBSIZE"), 0, "no key left");
+  });
+});
+
+test("semaphore: a SIGKILLed holder's permit comes back when its lease ends, not before", async () => {
+  await withServer(async (server, client) => {
+    const mine = new RedisSemaphore(client, "sem", { limit: 2 });
+    await mine.lock();
+    const doomed = party(server, ["2", "1000", "3000", "hold"]);
+    await doomed.waitFor("held");
+    const waiter = new RedisSemaphore(client, "sem", { limit: 2 });
+    const acquiring = waiter.acquire({ blockingTimeout: 10_000 });
+    await queued(server, 1);
+    doomed.process.kill("SIGKILL");
+    const killedAt = performance.now();
+    await doomed.exited;
+    assert.equal(await acquiring, true);
+    const waited = performance.now() - killedAt;
+    // The lease had at least 2/3 of its 1 000 ms left (renewed every third),
+    // and at most all of it; the waiter wakes when it ends (plus a round trip).
+    assert.ok(waited > 600 && waited < 1_000 + 300, `came back after ${waited.toFixed(0)} ms`);
+    await waiter.release();
+    await mine.release();
+  });
+});
+
+test("semaphore: a queued waiter killed with SIGKILL delays the next by at most about handoffTimeout", async () => {
+  await withServer(async (server, client, dir) => {
+    const file = join(dir, "log");
+    const holder = new RedisSemaphore(client, "sem", { limit: 1, handoffTimeout: 1_000 });
+    await holder.lock();
+    const doomed = party(server, ["1", "30000", "1000", "wait", file]);
+    await queued(server, 1);
+    const next = party(server, ["1", "30000", "1000", "wait", file]);
+    await queued(server, 2);
+    doomed.process.kill("SIGKILL");
+    await doomed.exited;
+    const releasedAt = performance.now();
+    await holder.release(); // hands the permit to the dead waiter first
+    assert.equal(await next.exited, 0);
+    const waited = performance.now() - releasedAt;
+    assert.ok(waited < 1_000 + 1_000, `next acquired ${waited.toFixed(0)} ms after the release`);
+    assert.deepEqual(readFileSync(file, "utf8").trim().split("\n"), [`${next.process.pid}`]);
+  });
+});
+
+test("semaphore: a release hands the permit to a waiter of another process", async () => {
+  await withServer(async (server, client, dir) => {
+    const file = join(dir, "log");
+    const holder = new RedisSemaphore(client, "sem", { limit: 1 });
+    await holder.lock();
+    const waiter = party(server, ["1", "30000", "3000", "wait", file]);
+    await queued(server, 1);
+    const releasedAt = performance.now();
+    await holder.release();
+    assert.equal(await waiter.exited, 0);
+    const waited = performance.now() - releasedAt;
+    assert.ok(waited < 1_000, `the waiter took ${waited.toFixed(0)} ms after the release`);
+    assert.equal(await server.command("DBSIZE"), 0);
+  });
+});
