@@ -21,7 +21,7 @@ import {
   type Script,
 } from "./_scripts.ts";
 import { runScript, toInt } from "./_script_runner.ts";
-import { LOCAL_MARK } from "./_token.ts";
+import { attemptResult, handOffArgs, releaseOutcome } from "./_replies.ts";
 
 /** The outcome of one acquisition attempt. */
 export interface AttemptResult {
@@ -150,11 +150,7 @@ export class LockOps implements HolderOps {
         fenced,
         join ? `${RACER_MARK_MS}` : "0",
       ]);
-    if (!Array.isArray(reply)) throw new TypeError(`Unexpected Redis reply: ${String(reply)}`);
-    const acquired = toInt(reply[0]) === 1;
-    // A queued waiter's answer names its queue entry: a hand-off names it too.
-    if (reply.length < 3) return { acquired, value: toInt(reply[1]), sentAt };
-    return { acquired, value: toInt(reply[1]), sentAt, entry: Number(reply[2]) };
+    return attemptResult(reply, sentAt);
   }
 
   /**
@@ -164,21 +160,8 @@ export class LockOps implements HolderOps {
    */
   async release(token: string): Promise<ReleaseOutcome> {
     const { key, fence, queue, racers, channel } = this.#keys;
-    const publish = this.#driver.sharded ? "SPUBLISH" : "PUBLISH";
-    const args = [token, channel, `${this.#config.handoffTimeout}`, publish, LOCAL_MARK];
-    const reply = await this.#eval(RELEASE, [key, fence, queue, racers], args);
-    if (!Array.isArray(reply)) {
-      const n = toInt(reply);
-      return { result: n === 2 ? "handed" : n === 1 ? "freed" : "not owned" };
-    }
-    // Handed to a waiter of this process: no message was published.
-    const local = {
-      token: String(reply[1]),
-      fence: toInt(reply[2]),
-      lease: toInt(reply[3]),
-      entry: Number(reply[4]),
-    };
-    return { result: "handed", local };
+    const args = handOffArgs(this.#driver, token, channel, this.#config.handoffTimeout);
+    return releaseOutcome(await this.#eval(RELEASE, [key, fence, queue, racers], args));
   }
 
   /** Sets the lease to `ttl` ms if `token` owns the lock; true when it did. */

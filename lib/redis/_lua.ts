@@ -41,13 +41,16 @@ end
  * - `live_head(q)`: the oldest live waiter and its entry, dropping dead ones
  *   (one read when there are none);
  * - `leave_queue(q, token)`;
- * - `queue_up(q, token, liveness, slack)`: join or refresh, returns the entry;
+ * - `queue_up(q, token, liveness, slack, tag)`: join or refresh, returns the
+ *   entry (with `tag`, 0 or 1, the entry is 2 × µs + tag: a primitive's
+ *   waiters of two kinds tell themselves apart by its parity);
  * - `grant_ms(token)`: how long a hand-off to `token` holds: ARGV[3], or the
  *   waiter's own shorter ttl (`.<ttl>` in its token);
- * - `announce(token, entry, fence, px)`: tells the new holder: the reply
- *   `{1, token, fence, px, entry}` when its token holds the releaser's local
- *   mark (ARGV[5]), else `grant <token> <fence> <ms> <entry>` published with
- *   ARGV[4] on its process's channel `ARGV[2]:<mark>`, and 2.
+ * - `announce(token, entry, fence, px, publish_only)`: tells the new holder:
+ *   the reply `{1, token, fence, px, entry}` when its token holds the
+ *   releaser's local mark (ARGV[5]) and not `publish_only`, else
+ *   `grant <token> <fence> <ms> <entry>` published with ARGV[4] on its
+ *   process's channel `ARGV[2]:<mark>`, and 2.
  */
 export const LUA_QUEUE: string = LUA_CLOCK + `
 local function first_entry(q)
@@ -68,10 +71,15 @@ end
 local function leave_queue(q, token)
   redis.call('ZREM', q, token, '!' .. token)
 end
-local function queue_up(q, token, liveness, slack)
+local function queue_up(q, token, liveness, slack, tag)
   local deadline = string.format('%.0f', -(now_ms() + liveness))
   local t = clock()
-  local entry = t[1] .. string.format('%06d', tonumber(t[2]))
+  local entry
+  if tag then
+    entry = string.format('%.0f', (tonumber(t[1]) * 1000000 + tonumber(t[2])) * 2 + tag)
+  else
+    entry = t[1] .. string.format('%06d', tonumber(t[2]))
+  end
   if redis.call('ZADD', q, 'NX', entry, token, deadline, '!' .. token) < 2 then
     -- Already queued: its entry stays, its deadline moves.
     entry = redis.call('ZSCORE', q, token) or entry
@@ -87,8 +95,8 @@ local function grant_ms(token)
   if own and own < px then return own end
   return px
 end
-local function announce(token, entry, fence, px)
-  if ARGV[5] and string.find(token, ARGV[5], 1, true) then
+local function announce(token, entry, fence, px, publish_only)
+  if not publish_only and ARGV[5] and string.find(token, ARGV[5], 1, true) then
     return {1, token, fence, px, entry}
   end
   local mark = string.match(token, '@(%x+)%.')

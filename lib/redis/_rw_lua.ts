@@ -8,7 +8,7 @@
  * own arguments. ARGV[2..5] are what `grant_ms` and `announce` read.
  *
  * - A waiter's mode is the parity of its queue entry id (µs of arrival × 2,
- *   + 1 for a writer): `rw_queue_up` writes it, `is_writer` reads it, so the
+ *   + 1 for a writer): `queue_up`'s tag writes it, `is_writer` reads it, so the
  *   queue stays the lock's one sorted set and dead waiters leave it whole.
  * - `purge_readers()` drops readers past their lease deadline and returns
  *   how many live ones are left and how many it dropped; `keep_readers(ms)` makes the readers' set
@@ -34,21 +34,6 @@ export const LUA_RW: string = LUA_QUEUE + `
 local SLACK = ${RW_SLACK_MS}
 local function is_writer(entry)
   return tonumber(entry) % 2 == 1
-end
-local function rw_queue_up(q, token, liveness, writer)
-  local entry = redis.call('ZSCORE', q, token)
-  local deadline = string.format('%.0f', -(now_ms() + liveness))
-  if entry then
-    redis.call('ZADD', q, deadline, '!' .. token)
-  else
-    local t = clock()
-    local n = tonumber(t[1]) * 2000000 + tonumber(t[2]) * 2
-    if writer then n = n + 1 end
-    entry = string.format('%.0f', n)
-    redis.call('ZADD', q, entry, token, deadline, '!' .. token)
-  end
-  if redis.call('PTTL', q) < liveness + SLACK then redis.call('PEXPIRE', q, liveness + SLACK) end
-  return entry
 end
 local function purge_readers()
   local gone = redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now_ms())
@@ -76,20 +61,11 @@ local function first_writer(q)
     at = at + 100
   end
 end
-local function publish_grant(token, entry, fence, px)
-  local mark = string.match(token, '@(%x+)%.')
-  local channel = ARGV[2]
-  if mark then channel = channel .. ':' .. mark end
-  redis.call(ARGV[4], channel, string.format('grant %s %.0f %d %s', token, fence, px, entry))
-end
 local function hand(state, token, entry, fence, px)
   leave_queue(KEYS[4], token)
-  if state.may_local and not state.reply then
-    local r = announce(token, entry, fence, px)
-    if type(r) == 'table' then state.reply = r end
-  else
-    publish_grant(token, entry, fence, px)
-  end
+  -- At most one local hand-off fits in the reply; the others are published.
+  local r = announce(token, entry, fence, px, not state.may_local or state.reply ~= nil)
+  if type(r) == 'table' then state.reply = r end
   state.handed = true
 end
 local function promote(state)

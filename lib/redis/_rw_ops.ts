@@ -12,7 +12,7 @@ import type { ReadWriteKeys } from "./_rw_keys.ts";
 import { RW_ACQUIRE, RW_EXTEND, RW_LOCKED, RW_OWNED_TTL, RW_RELEASE } from "./_rw_scripts.ts";
 import type { Script } from "./_scripts.ts";
 import { runScript, toInt } from "./_script_runner.ts";
-import { LOCAL_MARK } from "./_token.ts";
+import { attemptResult, handOffArgs, releaseOutcome } from "./_replies.ts";
 import { now } from "../util/_runtime.ts";
 
 /** A reader ("r") or a writer ("w"). */
@@ -73,26 +73,12 @@ export class ReadWriteOps implements HolderOps {
       fencing ? "1" : "0",
       join ? "1" : "0",
     ]);
-    if (!Array.isArray(reply)) throw new TypeError(`Unexpected Redis reply: ${String(reply)}`);
-    const acquired = toInt(reply[0]) === 1;
-    if (reply.length < 3) return { acquired, value: toInt(reply[1]), sentAt };
-    return { acquired, value: toInt(reply[1]), sentAt, entry: Number(reply[2]) };
+    return attemptResult(reply, sentAt);
   }
 
   /** Releases (or leaves the queue), handing the lock on from the queue's head. */
   async release(token: string): Promise<ReleaseOutcome> {
-    const reply = await this.#eval(RW_RELEASE, token, []);
-    if (!Array.isArray(reply)) {
-      const n = toInt(reply);
-      return { result: n === 2 ? "handed" : n === 1 ? "freed" : "not owned" };
-    }
-    const local = {
-      token: String(reply[1]),
-      fence: toInt(reply[2]),
-      lease: toInt(reply[3]),
-      entry: Number(reply[4]),
-    };
-    return { result: "handed", local };
+    return releaseOutcome(await this.#eval(RW_RELEASE, token, []));
   }
 
   /** Sets the lease to `ttl` ms if `token` holds; true when it did. */
@@ -111,16 +97,9 @@ export class ReadWriteOps implements HolderOps {
   }
 
   #eval(script: Script, token: string, extra: string[]): Promise<unknown> {
-    const publish = this.#driver.sharded ? "SPUBLISH" : "PUBLISH";
-    const args = [
-      token,
-      this.#channel,
-      `${this.#config.handoffTimeout}`,
-      publish,
-      LOCAL_MARK,
-      this.#mode,
-      ...extra,
-    ];
+    const { handoffTimeout } = this.#config;
+    const args = handOffArgs(this.#driver, token, this.#channel, handoffTimeout);
+    args.push(this.#mode, ...extra);
     return runScript(this.#driver, script, this.#keys, args);
   }
 }

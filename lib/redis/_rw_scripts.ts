@@ -77,7 +77,7 @@ if wait == -2 then
   if first[2] then wait = math.max(1, tonumber(first[2]) - now_ms()) end
 end
 if ARGV[9] ~= '1' then return {0, wait} end
-return {0, wait, rw_queue_up(q, token, tonumber(ARGV[3]), writing)}`,
+return {0, wait, queue_up(q, token, tonumber(ARGV[3]), SLACK, writing and 1 or 0)}`,
 };
 
 /**

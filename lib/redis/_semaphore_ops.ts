@@ -18,7 +18,7 @@ import {
   SEM_RELEASE,
 } from "./_semaphore_scripts.ts";
 import { runScript, toInt } from "./_script_runner.ts";
-import { LOCAL_MARK } from "./_token.ts";
+import { attemptResult, handOffArgs, releaseOutcome } from "./_replies.ts";
 import { now } from "../util/_runtime.ts";
 
 /** What the semaphore's operations need to know of its settings. */
@@ -69,37 +69,16 @@ export class SemaphoreOps implements HolderOps {
       fair ? "1" : "0",
       join ? `${RACER_MARK_MS}` : "0",
     ]);
-    if (!Array.isArray(reply)) throw new TypeError(`Unexpected Redis reply: ${String(reply)}`);
-    const acquired = toInt(reply[0]) === 1;
-    if (reply.length < 3) return { acquired, value: toInt(reply[1]), sentAt };
-    return { acquired, value: toInt(reply[1]), sentAt, entry: Number(reply[2]) };
+    return attemptResult(reply, sentAt);
   }
 
   /** Releases the permit (handing it on), or leaves the queue; see `SEM_RELEASE`. */
   async release(token: string): Promise<ReleaseOutcome> {
     const { holders, queue, racers, channel } = this.#keys;
-    const publish = this.#driver.sharded ? "SPUBLISH" : "PUBLISH";
-    const args = [
-      token,
-      channel,
-      `${this.#config.handoffTimeout}`,
-      publish,
-      LOCAL_MARK,
-      `${this.#config.limit}`,
-      `${QUEUE_SLACK_MS}`,
-    ];
-    const reply = await this.#eval(SEM_RELEASE, [holders, queue, racers], args);
-    if (!Array.isArray(reply)) {
-      const n = toInt(reply);
-      return { result: n === 2 ? "handed" : n === 1 ? "freed" : "not owned" };
-    }
-    const local = {
-      token: String(reply[1]),
-      fence: toInt(reply[2]),
-      lease: toInt(reply[3]),
-      entry: Number(reply[4]),
-    };
-    return { result: "handed", local };
+    const { handoffTimeout, limit } = this.#config;
+    const args = handOffArgs(this.#driver, token, channel, handoffTimeout);
+    args.push(`${limit}`, `${QUEUE_SLACK_MS}`);
+    return releaseOutcome(await this.#eval(SEM_RELEASE, [holders, queue, racers], args));
   }
 
   /** Sets the lease to `ttl` ms if `token` still holds a permit; true when it did. */
