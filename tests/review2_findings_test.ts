@@ -47,7 +47,9 @@ test("review2: a limit-1 waiter is handed a permit while another holder holds", 
     assert.equal(
       got && holders === 2,
       true,
-      `TODAY: the limit-1 caller holds alongside ${holders - 1} other holder(s). SHOULD: it keeps ` +
+      `TODAY: the limit-1 caller holds alongside ${
+        holders - 1
+      } other holder(s). SHOULD: it keeps ` +
         "waiting while a holder holds (a hand-off must respect the waiter's own limit, e.g. " +
         "carried in its token like its ttl), or docs/semaphore.md must say hand-offs ignore " +
         "the waiter's limit",
@@ -129,6 +131,37 @@ test("review2: read-write lock readers key outlives every live lease by a releas
       `TODAY: ${RW.readers} still exists with PTTL ${pttl} ms although no reader is live. ` +
         "SHOULD: gone ~500 ms after the last live reader's lease",
     );
+  } finally {
+    await env.close();
+  }
+});
+
+// Finding 4 (low, docs): a nested read in one flow deadlocks behind a writer that queued in
+// between (arrival order puts the second read behind the writer, the writer waits for the
+// first read, which waits for the second). Inherent to a fair read-write lock without
+// re-entrancy, but docs/rwlock.md only warns about upgrades; it should say that a holder must
+// not take another read lock of the same name while holding one (or offer a re-entrant read).
+test("review2: a nested read lock deadlocks behind a writer queued in between", async () => {
+  const env = await testEnv();
+  try {
+    const rw = new RedisReadWriteLock(await env.client(), "rw");
+    const outer = await rw.readLock().lock();
+    const writer = new RedisReadWriteLock(await env.client(), "rw").writeLock();
+    const writing = writer.acquire({ blockingTimeout: 3_000 });
+    await until(
+      async () => Number(await env.server.command("ZCOUNT", RW.queue, "(0", "+inf")) === 1,
+      "the writer queued",
+    );
+    const inner = await rw.readLock().acquire({ blockingTimeout: 1_000 });
+    assert.equal(
+      inner,
+      false,
+      "TODAY: the nested read waits behind the writer until it times out (with the default " +
+        "blockingTimeout, 60 s). SHOULD: documented in docs/rwlock.md next to the upgrade rule",
+    );
+    await outer.release();
+    assert.equal(await writing, true);
+    await writer.release();
   } finally {
     await env.close();
   }
