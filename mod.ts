@@ -37,6 +37,7 @@ export type {
   SemaphoreOptions,
   SpinAcquireOptions,
 } from "./lib/lock/options.ts";
+export type { RecordOptions } from "./lib/lock/record_options.ts";
 export {
   LockError,
   LockLostError,

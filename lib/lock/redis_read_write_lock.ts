@@ -16,13 +16,23 @@ import { checkName } from "./_validate.ts";
 import { type LockSettings, lockSettings } from "./_settings.ts";
 
 /** The options a read-write lock takes: the lock's but `fair` (always queued). */
-const OPTION_KEYS = ["ttl", "blockingTimeout", "autoExtend", "fencing", "handoffTimeout"];
+const OPTION_KEYS = [
+  "ttl",
+  "blockingTimeout",
+  "autoExtend",
+  "fencing",
+  "handoffTimeout",
+  "label",
+  "identity",
+  "prefix",
+];
 const DEFAULTS: Partial<LockOptions> = { fair: true };
 
 function side(mode: ReadWriteMode): Primitive {
   return {
     optionKeys: OPTION_KEYS,
-    ops: (driver, name, settings) => new ReadWriteOps(driver, readWriteKeys(name), settings, mode),
+    ops: (driver, name, settings) =>
+      new ReadWriteOps(driver, readWriteKeys(name, settings.prefix), settings, mode),
   };
 }
 const READ = side("r");
