@@ -11,9 +11,9 @@
  * message wakes only the oldest (the head); when the head leaves (it took
  * the lock, timed out or was aborted) the next one is woken in its place. So
  * one release costs one retry per process, not one per waiter. On a
- * process's hand-off channel a `grant` goes to the waiter it names, and
- * nothing else wakes a fair waiter but a forced release or a reconnection
- * (all of them then check the lock).
+ * process's hand-off channel a `grant` goes to the waiter it names; a fair
+ * waiter that took the lock wakes the next local one (to learn the new
+ * holder's lease), and a forced release or a reconnection wakes them all.
  *
  * @module
  */
@@ -160,8 +160,10 @@ export class SubscriberManager {
     const index = entry?.waiters.indexOf(waiter) ?? -1;
     if (!entry || index < 0) return;
     entry.waiters.splice(index, 1);
-    // A race-mode head passes its wake-up on; a fair waiter is told its own.
-    if (index === 0 && !waiter.token) entry.waiters[0]?.notify();
+    // A race-mode head passes its wake-up on. A fair waiter is told its own
+    // grant, but one that took the lock wakes the next, which then learns the
+    // new holder's lease (and finds a dead holder when it ends).
+    if (waiter.token ? linger : index === 0) entry.waiters[0]?.notify();
     if (entry.waiters.length > 0) return;
     LINGERING.cancel(entry.linger);
     entry.linger = undefined;
