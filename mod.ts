@@ -38,6 +38,13 @@ export type {
   SpinAcquireOptions,
 } from "./lib/lock/options.ts";
 export type { RecordOptions } from "./lib/lock/record_options.ts";
+export type {
+  HolderIdentity,
+  InspectOptions,
+  LockHolderInfo,
+  LockInspection,
+  LockWaiterInfo,
+} from "./lib/redis/inspection.ts";
 export {
   LockError,
   LockLostError,
