@@ -116,9 +116,13 @@ eachClient("semaphore: waiters send only their liveness refreshes while waiting"
   const waiting = waiter.acquire({ blockingTimeout: 10_000 });
   await sleeping([driver], 1);
   const sent = driver.sent;
+  const from = performance.now();
   await delay(1_000);
   const refreshes = driver.sent - sent;
-  assert.ok(refreshes >= 3 && refreshes <= 6, `${refreshes} requests in 1 s (expected ~5)`);
+  // No more than one request per refresh period (a loaded machine may fire
+  // its timers late, never early), and at least one: the waiter is alive.
+  const most = Math.ceil((performance.now() - from) / 200) + 1;
+  assert.ok(refreshes >= 1 && refreshes <= most, `${refreshes} requests in 1 s (at most ${most})`);
   await holder.release();
   assert.equal(await waiting, true);
   await waiter.release();

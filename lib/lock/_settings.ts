@@ -55,7 +55,12 @@ export function lockSettings(
   defaults: Partial<LockOptions> = {},
   keys: readonly string[] = LOCK_KEYS,
 ): LockSettings {
-  const o = { ...defaults, ...check.checkOptions(options, "options", keys) };
+  // An option given as undefined takes its default, the class's included.
+  const given = Object.entries(check.checkOptions(options, "options", keys));
+  const o: Partial<LockOptions> = {
+    ...defaults,
+    ...Object.fromEntries(given.filter(([, v]) => v !== undefined)),
+  };
   return {
     ttl: or(o.ttl, 30_000, (v) => check.checkTtl("options.ttl", v)),
     blockingTimeout: or(o.blockingTimeout, 60_000, (v) => blockingTimeout(v)),

@@ -87,6 +87,9 @@ end
  * - `queue_up(q, token, liveness, slack, tag)`: join or refresh, returns the
  *   entry (with `tag`, 0 or 1, the entry is 2 × µs + tag: a primitive's
  *   waiters of two kinds tell themselves apart by its parity);
+ * - `expire_with_last(key, slack)`: a sorted set scored by deadlines (Redis
+ *   ms) expires `slack` after its latest one (a release re-aims it, so it
+ *   does not outlive its live members by a released member's lease);
  * - `grant_ms(token)`: how long a hand-off to `token` holds: ARGV[3], or the
  *   waiter's own shorter ttl (`.<ttl>` in its token);
  * - `announce(token, entry, fence, px, publish_only)`: tells the new holder:
@@ -132,6 +135,10 @@ local function queue_up(q, token, liveness, slack, tag)
   local keep = liveness + slack
   if redis.call('PTTL', q) < keep then redis.call('PEXPIRE', q, keep) end
   return entry
+end
+local function expire_with_last(key, slack)
+  local last = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
+  if last[2] then redis.call('PEXPIREAT', key, string.format('%.0f', tonumber(last[2]) + slack)) end
 end
 local function grant_ms(token)
   local px = tonumber(ARGV[3])

@@ -109,6 +109,7 @@ else
   if deadline then
     redis.call('ZREM', KEYS[2], token)
     owned = tonumber(deadline) > now_ms()
+    expire_with_last(KEYS[2], SLACK)
   end
 end
 leave_queue(KEYS[4], token)

@@ -116,6 +116,7 @@ if redis.call('ZREM', h, ARGV[1]) == 0 then
   leave_queue(q, ARGV[1])
   return 0
 end
+expire_with_last(h, tonumber(ARGV[7]))
 if tonumber(ARGV[6]) > redis.call('ZCARD', h) then
   local head, entry = live_head(q)
   if head then
