@@ -37,6 +37,14 @@ export type {
   SemaphoreOptions,
   SpinAcquireOptions,
 } from "./lib/lock/options.ts";
+export type { RecordOptions } from "./lib/lock/record_options.ts";
+export type {
+  HolderIdentity,
+  InspectOptions,
+  LockHolderInfo,
+  LockInspection,
+  LockWaiterInfo,
+} from "./lib/redis/inspection.ts";
 export {
   LockError,
   LockLostError,

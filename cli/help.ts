@@ -21,13 +21,14 @@ export const MAIN_HELP: string = `redis-lock: flock(1) for a fleet of machines, 
 
 Usage:
   redis-lock run [options] <name> -- <command> [args...]
-  redis-lock status [--json] <name>
+  redis-lock status [--json] [--watch] <name>...
   redis-lock release --force <name>
   redis-lock <command> --help
+  redis-lock --version
 
 Commands:
   run       Wait for the lock <name>, run a command while holding it, release it
-  status    Show whether <name> is held, for how much longer, and who waits
+  status    Show who holds each <name>, since when, for how much longer, and who waits
   release   Take a stuck lock from its holder (needs --force) and wake its waiters
 
 ${REDIS}
@@ -96,12 +97,17 @@ the wait (exit 128+n). Under systemd, use KillMode=mixed.
 
 Exit codes:
   <code>   the command's exit code (128+n when signal n ended it)
+  2        bad usage
+  69       Redis could not be reached or failed
   75       the lock was not acquired within --wait (change it with -E)
   76       the lock was lost, revoked, or not renewed in time; the command was stopped
-  69       Redis could not be reached or failed
-  2        bad usage
-  126/127  the command could not be executed / was not found
-  128+n    signal n while connecting or waiting; the lock was not taken
+  126      the command could not be executed
+  127      the command was not found
+  128+n    signal n while connecting or waiting; the lock was not taken:
+  129      SIGHUP
+  130      SIGINT (Ctrl-C)
+  131      SIGQUIT
+  143      SIGTERM
 
 Examples:
   redis-lock run deploy -- ./deploy.sh production
@@ -120,25 +126,34 @@ Examples:
  * console.log(STATUS_HELP);
  * ```
  */
-export const STATUS_HELP: string = `Usage: redis-lock status [--json] <name>
+export const STATUS_HELP: string = `Usage: redis-lock status [options] <name>...
 
-Shows whether the lock <name> is held, the lease left to its holder (PTTL),
-how many processes wait for it (connections subscribed to its channel), and
-the last fencing token handed out; and the holders (with their leases) and
+Shows, for each lock <name>: whether it is held; who holds it (host, pid,
+runtime and label as the holder recorded them), for how long it has held it
+and the lease left; how many wait, and who is queued, oldest first, with how
+long each has waited; the last fencing token handed out; and the holders and
 waiters of the semaphore <name> (run --limit) when it has any. Exits 0
 whether held or free.
 
 Options:
-  --json        One JSON object: {"name", "key", "held", "remaining" (ms, null
-                without expiry), "waiters", "fencingToken" (null if none)}, and
-                "semaphore": {"key", "holders", "leases" (ms left each),
-                "waiters"} when a semaphore <name> has holders or waiters
-  -h, --help    Show this help
+  --json            One JSON object per line and name: {"name", "key", "held",
+                    "remaining" (ms, null without expiry), "waiters",
+                    "fencingToken" (null if none), "holders": [{"token",
+                    "identity", "acquiredAt", "age", "leaseLeft", "fencingToken"}],
+                    "queue": [{"token", "identity", "waited"}]}, and "semaphore":
+                    {"key", "holders", "leases" (ms left each), "waiters"} when a
+                    semaphore <name> has holders or waiters
+  --watch           Show it again every second, redrawn in place on a terminal,
+                    until Ctrl-C (then exit 0)
+  --prefix <text>   The applications' key prefix (the library's prefix option;
+                    default: lock: for a lock, none before sem: for a semaphore)
+  -h, --help        Show this help
 ${REDIS}
 
 Examples:
-  redis-lock status deploy
-  redis-lock status --json deploy | jq .remaining
+  redis-lock status deploy backup
+  redis-lock status --watch deploy
+  redis-lock status --json deploy | jq .holders[0].identity
 `;
 
 /**

@@ -65,6 +65,7 @@ export interface CliKeys {
  * library's (`lib/redis/_keys.ts`; a test checks that both agree).
  *
  * @param name The lock's name.
+ * @param prefix The library's `prefix` option (a lock's default, `lock:`).
  * @returns Its keys and channels.
  *
  * @example
@@ -74,8 +75,8 @@ export interface CliKeys {
  * console.log(cliKeys("a{b}").key); // lock:{a%7Bb%7D}
  * ```
  */
-export function cliKeys(name: string): CliKeys {
-  const base = `lock:{${encodeName(name)}}`;
+export function cliKeys(name: string, prefix = "lock:"): CliKeys {
+  const base = `${prefix}{${encodeName(name)}}`;
   return {
     key: base,
     fence: `${base}:fence`,

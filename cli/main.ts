@@ -12,6 +12,19 @@ import { MAIN_HELP, RELEASE_HELP, RUN_HELP, STATUS_HELP } from "./help.ts";
 import { releaseCli } from "./release.ts";
 import { runCli } from "./run.ts";
 import { statusCli } from "./status.ts";
+import meta from "./deno.json" with { type: "json" };
+
+/**
+ * The command's version: the `version` of its package's `deno.json`.
+ *
+ * @example
+ * ```ts
+ * import { VERSION } from "./main.ts";
+ *
+ * console.log(`redis-lock ${VERSION}`);
+ * ```
+ */
+export const VERSION: string = meta.version;
 
 type Subcommand = (
   args: readonly string[],
@@ -49,6 +62,13 @@ export async function main(
   const [name, ...rest] = args;
   try {
     if (name === undefined) throw new UsageError("", "missing the command: run, status or release");
+    if (name === "--version" || name === "-V") {
+      if (rest.length > 0) {
+        throw new UsageError("", `unexpected argument ${JSON.stringify(rest[0])}`);
+      }
+      process.stdout.write(`redis-lock ${VERSION}\n`);
+      return 0;
+    }
     if (name === "--help" || name === "-h" || name === "help") {
       const help = rest.length === 0 ? MAIN_HELP : SUBCOMMANDS[rest[0]]?.help;
       if (help === undefined) {

@@ -120,6 +120,7 @@ export interface LockStatus {
  *
  * @param client The command's Redis client.
  * @param name The lock's name.
+ * @param prefix The library's `prefix` option. @default {"lock:"}
  * @returns The lock's state.
  *
  * @example
@@ -133,8 +134,12 @@ export interface LockStatus {
  * await client.close();
  * ```
  */
-export async function readStatus(client: CommandClient, name: string): Promise<LockStatus> {
-  const keys = cliKeys(name);
+export async function readStatus(
+  client: CommandClient,
+  name: string,
+  prefix?: string,
+): Promise<LockStatus> {
+  const keys = cliKeys(name, prefix);
   const reply = await evalScript(client, STATUS, [keys.key, keys.fence, keys.queue], [
     keys.channel,
   ]);

@@ -56,6 +56,7 @@ export interface SemaphoreStatus {
  *
  * @param client The command's Redis client.
  * @param name The semaphore's name.
+ * @param prefix The library's `prefix` option (before `sem:`).
  * @returns Its state (no holder and no waiter when unused).
  *
  * @example
@@ -71,8 +72,9 @@ export interface SemaphoreStatus {
 export async function readSemaphoreStatus(
   client: CommandClient,
   name: string,
+  prefix = "",
 ): Promise<SemaphoreStatus> {
-  const base = `sem:{${encodeName(name)}}`;
+  const base = `${prefix}sem:{${encodeName(name)}}`;
   const key = `${base}:holders`;
   const reply = await evalScript(client, SEM_STATUS, [key, `${base}:queue`], [`${base}:wake`]);
   if (!Array.isArray(reply) || reply.length < 1) {

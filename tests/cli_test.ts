@@ -147,7 +147,9 @@ test("status: shows the holder's remaining lease, waiters and fencing token; --j
     assert.match(text.stdout(), /fencing token: +7/);
     const held = JSON.parse(json.stdout());
     assert.ok(held.remaining > 10_000 && held.remaining <= 20_000, `${held.remaining}`);
-    assert.deepEqual({ ...held, remaining: 0 }, {
+    // A holder that recorded no identity (not this library's) is listed by its token.
+    assert.deepEqual(held.holders.map((h: { token: string }) => h.token), ["someone"]);
+    assert.deepEqual({ ...held, remaining: 0, holders: [] }, {
       name: "job",
       key: "lock:{job}",
       held: true,
@@ -155,6 +157,8 @@ test("status: shows the holder's remaining lease, waiters and fencing token; --j
       remaining: 0,
       waiters: 0,
       fencingToken: 7,
+      holders: [],
+      queue: [],
     });
     assert.deepEqual(JSON.parse(free.stdout()), {
       name: "free",
@@ -164,6 +168,8 @@ test("status: shows the holder's remaining lease, waiters and fencing token; --j
       remaining: 0,
       waiters: 0,
       fencingToken: null,
+      holders: [],
+      queue: [],
     });
   });
 });

@@ -256,15 +256,16 @@ async function holderAndQueuedWaiter(env: TestEnv) {
  * published as a `grant` message.
  */
 async function releaseFromElsewhere(env: TestEnv, token: string): Promise<void> {
-  const { key, fence, queue, racers } = lockKeys("fair");
+  const { key, fence, queue, racers, who } = lockKeys("fair");
   const reply = await env.server.command(
     "EVAL",
     RELEASE.source,
-    "4",
+    "5",
     key,
     fence,
     queue,
     racers,
+    who + token,
     token,
     CHANNEL,
     "3000",

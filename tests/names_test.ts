@@ -31,7 +31,8 @@ eachClient("any string works as a name and locks only its own key", async (env) 
   for (const lock of locks) {
     assert.equal(await new RedisLock(client, lock.name).acquire({ blocking: false }), false);
   }
-  assert.equal(await env.server.command("DBSIZE"), HOSTILE.length);
+  // Each lock's key and its holder's identity record.
+  assert.equal(await env.server.command("DBSIZE"), HOSTILE.length * 2);
   for (const lock of locks) await lock.release();
   assert.equal(await env.server.command("DBSIZE"), 0);
 });
@@ -52,9 +53,9 @@ test("every key and channel of a lock hashes to one cluster slot", async () => {
   const server = await startRedis(["--cluster-enabled", "yes", "--cluster-config-file", dir]);
   try {
     for (const name of HOSTILE) {
-      const { key, fence, channel } = lockKeys(name);
+      const { key, fence, channel, who } = lockKeys(name);
       const slots = new Set();
-      for (const k of [key, fence, channel]) {
+      for (const k of [key, fence, channel, `${who}some-token`]) {
         slots.add(await server.command("CLUSTER", "KEYSLOT", k));
       }
       assert.equal(slots.size, 1, JSON.stringify(name));

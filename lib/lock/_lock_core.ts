@@ -38,7 +38,7 @@ export interface Primitive {
 
 /** `RedisLock`'s and `RedisSpinLock`'s primitive: one holder at a time. */
 export const MUTEX: Primitive = {
-  ops: (driver, name, settings) => new LockOps(driver, lockKeys(name), settings),
+  ops: (driver, name, settings) => new LockOps(driver, lockKeys(name, settings.prefix), settings),
 };
 
 interface Held {

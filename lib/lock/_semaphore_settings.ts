@@ -25,6 +25,9 @@ export const SEMAPHORE_KEYS: readonly string[] = [
   "autoExtend",
   "fair",
   "handoffTimeout",
+  "label",
+  "identity",
+  "prefix",
 ];
 
 /** A limit: a whole number from 1 to 2^31-1. */
@@ -55,7 +58,10 @@ export function semaphorePrimitive(limit: number, made: (ops: SemaphoreOps) => v
   return {
     optionKeys: SEMAPHORE_KEYS,
     ops: (driver: RedisDriver, name: string, settings: LockSettings) => {
-      const ops = new SemaphoreOps(driver, semaphoreKeys(name), { ...settings, limit });
+      const ops = new SemaphoreOps(driver, semaphoreKeys(name, settings.prefix), {
+        ...settings,
+        limit,
+      });
       made(ops);
       return ops;
     },

@@ -5,6 +5,8 @@
  */
 
 import type { AcquireOptions, LockOptions } from "./options.ts";
+import type { RecordOptions } from "./record_options.ts";
+import { identityRecord } from "../util/_identity.ts";
 import * as check from "./_validate.ts";
 
 /** Every option of `LockOptions`. */
@@ -15,11 +17,23 @@ export const LOCK_KEYS: readonly string[] = [
   "fencing",
   "fair",
   "handoffTimeout",
+  "label",
+  "identity",
+  "prefix",
 ];
 const ACQUIRE_KEYS = ["blocking", "blockingTimeout", "signal"];
 
 /** A lock's settings, defaults applied. */
-export type LockSettings = Required<LockOptions>;
+export interface LockSettings extends Required<Omit<LockOptions, keyof RecordOptions>> {
+  /** The label given, if any. */
+  readonly label: string | undefined;
+  /** Whether holders record who they are. */
+  readonly identity: boolean;
+  /** The identity record the scripts write ("" when `identity` is off). */
+  readonly who: string;
+  /** The key prefix given (undefined: the primitive's own default). */
+  readonly prefix: string | undefined;
+}
 
 /** The settings of one acquisition. */
 export interface AcquireSettings {
@@ -54,7 +68,24 @@ export function lockSettings(
     fencing: or(o.fencing, false, (v) => check.checkBoolean("options.fencing", v)),
     fair: or(o.fair, false, (v) => check.checkBoolean("options.fair", v)),
     handoffTimeout: or(o.handoffTimeout, 3_000, (v) => check.checkTtl("options.handoffTimeout", v)),
+    ...recordSettings(o),
   };
+}
+
+/** Checks `label`, `identity` and `prefix`, and makes the identity record. */
+function recordSettings(o: RecordOptions) {
+  const label = or<string | undefined>(
+    o.label,
+    undefined,
+    (v) => check.checkLabel("options.label", v),
+  );
+  const identity = or(o.identity, true, (v) => check.checkBoolean("options.identity", v));
+  const prefix = or<string | undefined>(
+    o.prefix,
+    undefined,
+    (v) => check.checkPrefix("options.prefix", v),
+  );
+  return { label, identity, who: identity ? identityRecord(label) : "", prefix };
 }
 
 /** Checks one acquisition's options (`extra`: keys a subclass adds). */

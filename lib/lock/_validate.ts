@@ -80,3 +80,33 @@ export function checkSignal(what: string, value: unknown): AbortSignal | undefin
   if (value === undefined || value instanceof AbortSignal) return value;
   throw new TypeError(`${what} must be an AbortSignal, got ${showValue(value)}`);
 }
+
+/** The longest `label` and `prefix` accepted, in characters. */
+export const MAX_RECORD_LENGTH = 200;
+
+/** A holder's label: a string of 1 to 200 characters. */
+export function checkLabel(what: string, value: unknown): string {
+  if (typeof value !== "string") {
+    throw new TypeError(`${what} must be a string, got ${showValue(value)}`);
+  }
+  if (value.length === 0 || value.length > MAX_RECORD_LENGTH) {
+    throw new RangeError(
+      `${what} must be 1 to ${MAX_RECORD_LENGTH} characters long, got ${showValue(value)}`,
+    );
+  }
+  return value;
+}
+
+/** A key prefix: a string of at most 200 characters, without `{` or `}`. */
+export function checkPrefix(what: string, value: unknown): string {
+  if (typeof value !== "string") {
+    throw new TypeError(`${what} must be a string, got ${showValue(value)}`);
+  }
+  if (value.length > MAX_RECORD_LENGTH || /[{}]/.test(value)) {
+    throw new RangeError(
+      `${what} must be at most ${MAX_RECORD_LENGTH} characters, without "{" or "}" ` +
+        `(the name is the hash tag), got ${showValue(value)}`,
+    );
+  }
+  return value;
+}

@@ -5,8 +5,11 @@
  * @module
  */
 
+import type { RecordOptions } from "./record_options.ts";
+
 /**
  * Options of a lock, given to its constructor. Durations are milliseconds.
+ * `prefix`, `label` and `identity` are {@linkcode RecordOptions}'.
  *
  * @example A short lease, a bounded wait and fencing tokens
  * ```ts
@@ -15,7 +18,7 @@
  * const options: LockOptions = { ttl: 10_000, blockingTimeout: 5_000, fencing: true };
  * ```
  */
-export interface LockOptions {
+export interface LockOptions extends RecordOptions {
   /**
    * Lease length in ms: how long the lock outlives a holder that stops
    * renewing it (for example a crashed process).
@@ -126,7 +129,8 @@ export type ReadWriteLockOptions = Omit<LockOptions, "fair">;
 /**
  * Options of a `RedisSemaphore`, given to its constructor. Durations are
  * milliseconds. `limit` is required; the others are `LockOptions`' (there is
- * no `fencing`: a semaphore's holders are many at once).
+ * no `fencing`: a semaphore's holders are many at once), and
+ * {@linkcode RecordOptions}'.
  *
  * @example At most 4 holders, each with a 10 s lease
  * ```ts
@@ -135,7 +139,7 @@ export type ReadWriteLockOptions = Omit<LockOptions, "fair">;
  * const options: SemaphoreOptions = { limit: 4, ttl: 10_000 };
  * ```
  */
-export interface SemaphoreOptions {
+export interface SemaphoreOptions extends RecordOptions {
   /**
    * How many holders at most: a whole number from 1 to 2^31-1. Every caller
    * of one name should pass the same limit; each caller is admitted only

@@ -10,6 +10,8 @@ import type { WaitStrategy } from "../wait/_request.ts";
 import { pubSubWaits } from "../wait/strategies.ts";
 import { LockCore } from "./_lock_core.ts";
 import type { AcquireOptions, LockOptions } from "./options.ts";
+import type { InspectOptions, LockInspection } from "../redis/inspection.ts";
+import { inspectPrimitive } from "./_inspect.ts";
 
 /**
  * A distributed mutual-exclusion lock on Redis. Waiters queue in Redis in
@@ -63,6 +65,32 @@ export class RedisLock implements AsyncDisposable {
   constructor(client: LockClient, name: string, options?: LockOptions) {
     this.#core = new LockCore(client, name, options, { fair: true });
     this.#strategy = pubSubWaits(this.#core.settings);
+  }
+
+  /**
+   * Who holds the lock called `name` (identity, age, lease left, fencing token) and
+   * who waits in its queue, oldest first: one read-only script.
+   * @param client A client as for the constructor.
+   * @param name The lock's name.
+   * @param options See {@linkcode InspectOptions}.
+   * @returns Its holders and live queued waiters.
+   * @throws {TypeError} For a client that is not supported or a bad option.
+   * @throws {RangeError} For an empty name or an out-of-range option.
+   * @example Who holds it, since when, and who waits
+   * ```ts
+   * import { type LockClient, RedisLock } from "@x/redis-lock";
+   * declare const client: LockClient;
+   *
+   * const { holders, waiters } = await RedisLock.inspect(client, "reports:daily");
+   * console.log(holders[0]?.identity?.host, holders[0]?.age, waiters.length);
+   * ```
+   */
+  static inspect(
+    client: LockClient,
+    name: string,
+    options?: InspectOptions,
+  ): Promise<LockInspection> {
+    return inspectPrimitive("lock", client, name, options);
   }
 
   /** The lock's name. */

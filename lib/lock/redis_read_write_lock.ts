@@ -6,6 +6,8 @@
 
 import type { LockClient } from "../clients/lock_client.ts";
 import { toDriver } from "../redis/_drivers.ts";
+import type { InspectOptions, LockInspection } from "../redis/inspection.ts";
+import { inspectPrimitive } from "./_inspect.ts";
 import { readWriteKeys } from "../redis/_rw_keys.ts";
 import { type ReadWriteMode, ReadWriteOps } from "../redis/_rw_ops.ts";
 import { pubSubWaits } from "../wait/strategies.ts";
@@ -16,13 +18,23 @@ import { checkName } from "./_validate.ts";
 import { type LockSettings, lockSettings } from "./_settings.ts";
 
 /** The options a read-write lock takes: the lock's but `fair` (always queued). */
-const OPTION_KEYS = ["ttl", "blockingTimeout", "autoExtend", "fencing", "handoffTimeout"];
+const OPTION_KEYS = [
+  "ttl",
+  "blockingTimeout",
+  "autoExtend",
+  "fencing",
+  "handoffTimeout",
+  "label",
+  "identity",
+  "prefix",
+];
 const DEFAULTS: Partial<LockOptions> = { fair: true };
 
 function side(mode: ReadWriteMode): Primitive {
   return {
     optionKeys: OPTION_KEYS,
-    ops: (driver, name, settings) => new ReadWriteOps(driver, readWriteKeys(name), settings, mode),
+    ops: (driver, name, settings) =>
+      new ReadWriteOps(driver, readWriteKeys(name, settings.prefix), settings, mode),
   };
 }
 const READ = side("r");
@@ -64,6 +76,32 @@ export class RedisReadWriteLock {
   readonly #name: string;
   readonly #options: ReadWriteLockOptions | undefined;
   readonly #settings: LockSettings;
+
+  /**
+   * Who holds the read-write lock called `name` (identity, age, lease left, fencing token, mode) and
+   * who waits in its queue, oldest first: one read-only script.
+   * @param client A client as for the constructor.
+   * @param name The read-write lock's name.
+   * @param options See {@linkcode InspectOptions}.
+   * @returns Its holders and live queued waiters.
+   * @throws {TypeError} For a client that is not supported or a bad option.
+   * @throws {RangeError} For an empty name or an out-of-range option.
+   * @example Who holds it, since when, and who waits
+   * ```ts
+   * import { type LockClient, RedisReadWriteLock } from "@x/redis-lock";
+   * declare const client: LockClient;
+   *
+   * const { holders, waiters } = await RedisReadWriteLock.inspect(client, "config");
+   * console.log(holders[0]?.identity?.host, holders[0]?.age, waiters.length);
+   * ```
+   */
+  static inspect(
+    client: LockClient,
+    name: string,
+    options?: InspectOptions,
+  ): Promise<LockInspection> {
+    return inspectPrimitive("rwlock", client, name, options);
+  }
 
   /**
    * Creates a read-write lock handle; nothing is sent to Redis until a

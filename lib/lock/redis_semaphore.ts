@@ -10,6 +10,8 @@ import type { SemaphoreOps } from "../redis/_semaphore_ops.ts";
 import type { WaitStrategy } from "../wait/_request.ts";
 import { pubSubWaits } from "../wait/strategies.ts";
 import { LockCore } from "./_lock_core.ts";
+import type { InspectOptions, LockInspection } from "../redis/inspection.ts";
+import { inspectPrimitive } from "./_inspect.ts";
 import type { AcquireOptions, SemaphoreOptions } from "./options.ts";
 import { semaphorePrimitive, splitOptions } from "./_semaphore_settings.ts";
 
@@ -63,6 +65,32 @@ export class RedisSemaphore implements AsyncDisposable {
     const primitive = semaphorePrimitive(limit, (ops) => this.#ops = ops);
     this.#core = new LockCore(client, name, rest, { fair: true }, primitive);
     this.#strategy = pubSubWaits(this.#core.settings);
+  }
+
+  /**
+   * Who holds the semaphore called `name` (identity, age, lease left) and
+   * who waits in its queue, oldest first: one read-only script.
+   * @param client A client as for the constructor.
+   * @param name The semaphore's name.
+   * @param options See {@linkcode InspectOptions}.
+   * @returns Its holders and live queued waiters.
+   * @throws {TypeError} For a client that is not supported or a bad option.
+   * @throws {RangeError} For an empty name or an out-of-range option.
+   * @example Who holds it, since when, and who waits
+   * ```ts
+   * import { type LockClient, RedisSemaphore } from "@x/redis-lock";
+   * declare const client: LockClient;
+   *
+   * const { holders, waiters } = await RedisSemaphore.inspect(client, "exports");
+   * console.log(holders[0]?.identity?.host, holders[0]?.age, waiters.length);
+   * ```
+   */
+  static inspect(
+    client: LockClient,
+    name: string,
+    options?: InspectOptions,
+  ): Promise<LockInspection> {
+    return inspectPrimitive("semaphore", client, name, options);
   }
 
   /** The semaphore's name. */

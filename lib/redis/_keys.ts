@@ -32,6 +32,12 @@ export interface LockKeys {
    * their tokens), so a hand-off reaches one process, not every waiting one.
    */
   readonly grants: string;
+  /**
+   * Where holders and fair waiters record who they are: `<who><token>` is a
+   * string `<acquired at, Redis ms, 0 while queued> <identity JSON>` that
+   * expires with the holder's lease (the waiter's liveness).
+   */
+  readonly who: string;
 }
 
 /**
@@ -43,9 +49,12 @@ export function encodeName(name: string): string {
   return name.replace(/[%{}]/g, (c) => c === "%" ? "%25" : c === "{" ? "%7B" : "%7D");
 }
 
-/** The keys of the lock called `name`. */
-export function lockKeys(name: string): LockKeys {
-  const base = `lock:{${encodeName(name)}}`;
+/** The default start of a lock's keys (the `prefix` option). */
+export const LOCK_PREFIX = "lock:";
+
+/** The keys of the lock called `name`, its keys starting with `prefix`. */
+export function lockKeys(name: string, prefix: string = LOCK_PREFIX): LockKeys {
+  const base = `${prefix}{${encodeName(name)}}`;
   return {
     key: base,
     fence: `${base}:fence`,
@@ -53,5 +62,6 @@ export function lockKeys(name: string): LockKeys {
     racers: `${base}:racers`,
     channel: `${base}:wake`,
     grants: `${base}:wake:${MARK}`,
+    who: `${base}:who:`,
   };
 }

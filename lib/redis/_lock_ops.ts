@@ -74,6 +74,8 @@ export interface OpsConfig {
   readonly fencing: boolean;
   readonly fair: boolean;
   readonly handoffTimeout: number;
+  /** The identity record holders write ("" for none). */
+  readonly who: string;
 }
 
 /**
@@ -131,24 +133,26 @@ export class LockOps implements HolderOps {
    * marks the lock as raced, so that a release announces itself (race mode).
    */
   async attempt(token: string, join: boolean): Promise<AttemptResult> {
-    const { key, fence, queue, racers } = this.#keys;
+    const { key, fence, queue, racers, who } = this.#keys;
     const { ttl, fencing, fair, handoffTimeout } = this.#config;
     const sentAt = now();
     const fenced = fencing ? "1" : "0";
     const reply = fair
-      ? await this.#eval(FAIR_ACQUIRE, [key, fence, queue], [
+      ? await this.#eval(FAIR_ACQUIRE, [key, fence, queue, who + token], [
         token,
         `${ttl}`,
         fenced,
         `${handoffTimeout}`,
         join ? "1" : "0",
         `${QUEUE_SLACK_MS}`,
+        this.#config.who,
       ])
-      : await this.#eval(ACQUIRE, [key, fence, racers], [
+      : await this.#eval(ACQUIRE, [key, fence, racers, who + token], [
         token,
         `${ttl}`,
         fenced,
         join ? `${RACER_MARK_MS}` : "0",
+        this.#config.who,
       ]);
     return attemptResult(reply, sentAt);
   }
@@ -159,14 +163,16 @@ export class LockOps implements HolderOps {
    * queued, "not owned" otherwise.
    */
   async release(token: string): Promise<ReleaseOutcome> {
-    const { key, fence, queue, racers, channel } = this.#keys;
+    const { key, fence, queue, racers, channel, who } = this.#keys;
     const args = handOffArgs(this.#driver, token, channel, this.#config.handoffTimeout);
-    return releaseOutcome(await this.#eval(RELEASE, [key, fence, queue, racers], args));
+    const keys = [key, fence, queue, racers, who + token];
+    return releaseOutcome(await this.#eval(RELEASE, keys, args));
   }
 
   /** Sets the lease to `ttl` ms if `token` owns the lock; true when it did. */
   async extend(token: string, ttl: number): Promise<boolean> {
-    return toInt(await this.#eval(EXTEND, [this.#keys.key], [token, `${ttl}`])) === 1;
+    const keys = [this.#keys.key, this.#keys.who + token];
+    return toInt(await this.#eval(EXTEND, keys, [token, `${ttl}`])) === 1;
   }
 
   /** The key's PTTL when `token` owns it (-1 without TTL), else -2. */

@@ -28,11 +28,13 @@ export interface ReadWriteKeys {
   readonly channel: string;
   /** This process's hand-off channel, `<channel>:<mark>`. */
   readonly grants: string;
+  /** Where holders and waiters record who they are (see `LockKeys.who`). */
+  readonly who: string;
 }
 
-/** The keys of the read-write lock called `name`. */
-export function readWriteKeys(name: string): ReadWriteKeys {
-  const base = `rwlock:{${encodeName(name)}}`;
+/** The keys of the read-write lock called `name`, after the `prefix` option. */
+export function readWriteKeys(name: string, prefix = ""): ReadWriteKeys {
+  const base = `${prefix}rwlock:{${encodeName(name)}}`;
   return {
     writer: `${base}:writer`,
     readers: `${base}:readers`,
@@ -40,5 +42,6 @@ export function readWriteKeys(name: string): ReadWriteKeys {
     queue: `${base}:queue`,
     channel: `${base}:wake`,
     grants: `${base}:wake:${MARK}`,
+    who: `${base}:who:`,
   };
 }

@@ -2,7 +2,8 @@
  * The read-write lock's Lua helpers, prepended (after `LUA_QUEUE`) to its
  * scripts. Every script of it has the same layout:
  *
- * KEYS: writer, readers, fencing counter, queue.
+ * KEYS: writer, readers, fencing counter, queue, the token's identity
+ * record (`LUA_WHO`; every holder and queued waiter records its identity).
  * ARGV: token, channel, hand-off ms, publish command (`PUBLISH` or
  * `SPUBLISH`), the releaser's local mark ("-" for none), then the script's
  * own arguments. ARGV[2..5] are what `grant_ms` and `announce` read.
@@ -63,6 +64,7 @@ local function first_writer(q)
 end
 local function hand(state, token, entry, fence, px)
   leave_queue(KEYS[4], token)
+  who_granted(token, px)
   -- At most one local hand-off fits in the reply; the others are published.
   local r = announce(token, entry, fence, px, not state.may_local or state.reply ~= nil)
   if type(r) == 'table' then state.reply = r end

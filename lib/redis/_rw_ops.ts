@@ -23,12 +23,15 @@ export interface ReadWriteConfig {
   readonly ttl: number;
   readonly fencing: boolean;
   readonly handoffTimeout: number;
+  /** The identity record holders write ("" for none). */
+  readonly who: string;
 }
 
 /** See the module doc. */
 export class ReadWriteOps implements HolderOps {
   readonly #driver: RedisDriver;
   readonly #keys: string[];
+  readonly #who: string;
   readonly #channel: string;
   readonly #grants: string;
   readonly #mode: ReadWriteMode;
@@ -48,6 +51,7 @@ export class ReadWriteOps implements HolderOps {
   ) {
     this.#driver = driver;
     this.#keys = [keys.writer, keys.readers, keys.fence, keys.queue];
+    this.#who = keys.who;
     this.#channel = keys.channel;
     this.#grants = keys.grants;
     this.#config = config;
@@ -72,6 +76,7 @@ export class ReadWriteOps implements HolderOps {
       `${ttl}`,
       fencing ? "1" : "0",
       join ? "1" : "0",
+      this.#config.who,
     ]);
     return attemptResult(reply, sentAt);
   }
@@ -100,6 +105,6 @@ export class ReadWriteOps implements HolderOps {
     const { handoffTimeout } = this.#config;
     const args = handOffArgs(this.#driver, token, this.#channel, handoffTimeout);
     args.push(this.#mode, ...extra);
-    return runScript(this.#driver, script, this.#keys, args);
+    return runScript(this.#driver, script, [...this.#keys, this.#who + token], args);
   }
 }

@@ -24,16 +24,19 @@ export interface SemaphoreKeys {
   readonly channel: string;
   /** This process's hand-off channel: `<channel>:<mark>`. */
   readonly grants: string;
+  /** Where holders and waiters record who they are (see `LockKeys.who`). */
+  readonly who: string;
 }
 
-/** The keys of the semaphore called `name`. */
-export function semaphoreKeys(name: string): SemaphoreKeys {
-  const base = `sem:{${encodeName(name)}}`;
+/** The keys of the semaphore called `name`, after the `prefix` option. */
+export function semaphoreKeys(name: string, prefix = ""): SemaphoreKeys {
+  const base = `${prefix}sem:{${encodeName(name)}}`;
   return {
     holders: `${base}:holders`,
     queue: `${base}:queue`,
     racers: `${base}:racers`,
     channel: `${base}:wake`,
     grants: `${base}:wake:${MARK}`,
+    who: `${base}:who:`,
   };
 }

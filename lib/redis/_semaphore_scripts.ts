@@ -39,9 +39,10 @@ end
  * was lost, or a hand-off) counts as taken, its lease renewed. Otherwise,
  * with `join`, the waiter joins or stays in the queue (fair) or marks the
  * semaphore as raced (race mode).
- * KEYS: holders, queue, racers mark.
+ * The holder's (or queued waiter's) identity is recorded (`LUA_WHO`).
+ * KEYS: holders, queue, racers mark, the token's record.
  * ARGV: token, ttl (ms), limit, liveness (ms), join ("1"/"0"), slack (ms),
- * fair ("1"/"0"), racers mark (ms).
+ * fair ("1"/"0"), racers mark (ms), identity ("" for none).
  * Reply: `{1, 0}` when held; `{0, ms}` when not, where `ms` is how long
  * until the earliest holder's lease ends, or -2 when a permit is free but
  * owed to earlier waiters; with a third element when queued: the queue
@@ -55,6 +56,7 @@ local slack = tonumber(ARGV[6])
 local free = tonumber(ARGV[3]) - live(h)
 if redis.call('ZSCORE', h, token) then
   hold(h, token, tonumber(ARGV[2]), slack)
+  who_held(token, ARGV[9], ARGV[2])
   return {1, 0}
 end
 local fair = ARGV[7] == '1'
@@ -68,6 +70,7 @@ if free > 0 then
   end
   if place < free then
     hold(h, token, tonumber(ARGV[2]), slack)
+    who_took(token, ARGV[9], ARGV[2])
     if queued then leave_queue(q, token) end
     return {1, 0}
   end
@@ -82,7 +85,9 @@ if not fair then
   if ARGV[8] ~= '0' then redis.call('SET', KEYS[3], '1', 'PX', ARGV[8]) end
   return {0, wait}
 end
-return {0, wait, queue_up(q, token, tonumber(ARGV[4]), slack)}`,
+local entry = queue_up(q, token, tonumber(ARGV[4]), slack)
+who_queued(token, ARGV[9], tonumber(ARGV[4]) + slack)
+return {0, wait, entry}`,
 };
 
 /**
@@ -92,7 +97,9 @@ return {0, wait, queue_up(q, token, tonumber(ARGV[4]), slack)}`,
  * ttl, until its first renewal; told as `LUA_QUEUE`'s `announce` says), or,
  * with nobody queued, `released` is published on the channel if race-mode
  * waiters marked the semaphore. Otherwise the token just leaves the queue.
- * KEYS: holders, queue, racers mark. ARGV: token, channel, grant (ms),
+ * The token's identity record goes; a hand-off's waiter's starts its hold.
+ * KEYS: holders, queue, racers mark, the token's record.
+ * ARGV: token, channel, grant (ms),
  * publish command (`PUBLISH`/`SPUBLISH`), the releaser's local marker,
  * limit, slack (ms).
  * Reply: 0 when the token held no permit; 1 when it did and the permit is
@@ -104,6 +111,7 @@ export const SEM_RELEASE: Script = {
   source: LUA_HOLDERS + `
 local h, q = KEYS[1], KEYS[2]
 live(h)
+who_gone(ARGV[1])
 if redis.call('ZREM', h, ARGV[1]) == 0 then
   leave_queue(q, ARGV[1])
   return 0
@@ -115,6 +123,7 @@ if tonumber(ARGV[6]) > redis.call('ZCARD', h) then
     leave_queue(q, head)
     local px = grant_ms(head)
     hold(h, head, px, tonumber(ARGV[7]))
+    who_granted(head, px)
     return announce(head, entry, 0, px)
   end
 end
@@ -124,7 +133,8 @@ return 1`,
 
 /**
  * Set a holder's remaining lease if the token still holds a permit.
- * KEYS: holders. ARGV: token, ttl (ms), slack (ms). Reply: 1 or 0.
+ * KEYS: holders, the token's record. ARGV: token, ttl (ms), slack (ms).
+ * Reply: 1 or 0.
  */
 export const SEM_EXTEND: Script = {
   name: "sem_extend",
@@ -132,6 +142,7 @@ export const SEM_EXTEND: Script = {
 local lease = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if not lease or tonumber(lease) <= now_ms() then return 0 end
 hold(KEYS[1], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]))
+who_kept(ARGV[1], ARGV[2])
 return 1`,
 };
 
