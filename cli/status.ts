@@ -9,7 +9,7 @@
  */
 
 import process from "node:process";
-import { RedisLock } from "@x/redis-lock";
+import { RedisLock, RedisSemaphore } from "@x/redis-lock";
 import { type FlagSpec, parseArgs, UsageError } from "./args.ts";
 import { formatDuration } from "./duration.ts";
 import { STATUS_HELP } from "./help.ts";
@@ -92,19 +92,29 @@ export async function showStatus(
 ): Promise<string> {
   const out: string[] = [];
   for (const name of names) {
+    const options = prefix === undefined ? {} : { prefix };
     const status = await readStatus(client, name, prefix);
-    const who = await RedisLock.inspect(client, name, prefix === undefined ? {} : { prefix });
+    const who = await RedisLock.inspect(client, name, options);
     // A semaphore of the same name, shown only when it has holders or waiters.
     const sem = await readSemaphoreStatus(client, name, prefix);
     const used = sem.holders > 0 || sem.waiters > 0;
+    const semWho = used ? await RedisSemaphore.inspect(client, name, options) : undefined;
     if (json) {
       const lock = { ...status, holders: who.holders, queue: who.waiters };
-      out.push(`${JSON.stringify(used ? { ...lock, semaphore: sem } : lock)}\n`);
+      const semaphore = semWho && { ...sem, holders: semWho.holders, queue: semWho.waiters };
+      out.push(`${JSON.stringify(semaphore ? { ...lock, semaphore } : lock)}\n`);
     } else {
       const [lock, state, waiting, fence] = formatStatus(status).split("\n");
       const { holders, queue } = formatHolders(who);
       const text = `${lock}\n${state}\n${holders}${waiting}\n${queue}${fence}\n`;
-      out.push(text + (used ? formatSemaphoreStatus(sem) : ""));
+      if (!semWho) {
+        out.push(text);
+        continue;
+      }
+      // The semaphore's own holders and queue, with who they are.
+      const [count, semWaiting] = formatSemaphoreStatus(sem).split("\n");
+      const semPeople = formatHolders(semWho);
+      out.push(`${text}${count}\n${semPeople.holders}${semWaiting}\n${semPeople.queue}`);
     }
   }
   return json ? out.join("") : out.join("\n");

@@ -4,6 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import process from "node:process";
 import { createClient } from "redis";
 import { RedisSemaphore } from "../mod.ts";
 import { semaphoreKeys } from "../lib/redis/_semaphore_keys.ts";
@@ -93,9 +94,16 @@ test("status: shows a semaphore's holders and waiters", async () => {
       assert.match(text.stdout(), /state: +free/);
       assert.match(text.stdout(), /semaphore: +2 holders \(leases left: \d+ ms, \d+ ms\)/);
       assert.match(text.stdout(), /sem\. waiting: +1 waiter\n/);
+      // Who holds and who waits, with their process ids (this process's).
+      const holderLines = text.stdout().match(/^holder: .*$/gm) ?? [];
+      assert.equal(holderLines.length, 2, text.stdout());
+      for (const line of holderLines) assert.match(line, new RegExp(`pid ${process.pid}\\b`));
+      assert.match(text.stdout(), /^queue: +1\. .*waiting/m);
       const { semaphore } = JSON.parse(json.stdout());
       assert.equal(semaphore.key, "sem:{job}:holders");
-      assert.equal(semaphore.holders, 2);
+      assert.equal(semaphore.holders.length, 2);
+      assert.equal(semaphore.holders[0].identity.pid, process.pid);
+      assert.equal(semaphore.queue.length, 1);
       assert.equal(semaphore.waiters, 1);
       assert.ok(semaphore.leases.every((ms: number) => ms > 20_000 && ms <= 30_000));
       for (const h of held) await h.release();
