@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { RedisDriver } from "./driver.ts";
+import { ScriptOps } from "./_script_ops.ts";
 import type { LockKeys } from "./_keys.ts";
 import { now } from "../util/_runtime.ts";
 import {
@@ -18,9 +18,8 @@ import {
   QUEUE_SLACK_MS,
   RACER_MARK_MS,
   RELEASE,
-  type Script,
 } from "./_scripts.ts";
-import { runScript, toInt } from "./_script_runner.ts";
+import { toInt } from "./_script_runner.ts";
 import { attemptResult, handOffArgs, releaseOutcome } from "./_replies.ts";
 
 /** The outcome of one acquisition attempt. */
@@ -102,57 +101,32 @@ export interface HolderOps {
 }
 
 /** The scripts of one lock, bound to its driver, keys and settings. */
-export class LockOps implements HolderOps {
-  readonly #driver: RedisDriver;
-  readonly #keys: LockKeys;
-  readonly #config: OpsConfig;
-
-  /**
-   * @param driver How to reach Redis.
-   * @param keys The lock's keys.
-   * @param config The lock's settings.
-   */
-  constructor(driver: RedisDriver, keys: LockKeys, config: OpsConfig) {
-    this.#driver = driver;
-    this.#keys = keys;
-    this.#config = config;
-  }
-
-  /** See {@linkcode HolderOps.channel}. */
-  get channel(): string {
-    return this.#keys.channel;
-  }
-
-  /** See {@linkcode HolderOps.grants}. */
-  get grants(): string {
-    return this.#keys.grants;
-  }
-
+export class LockOps extends ScriptOps<LockKeys, OpsConfig> implements HolderOps {
   /**
    * One attempt. With `join`, a failure queues the waiter (fair mode) or
    * marks the lock as raced, so that a release announces itself (race mode).
    */
   async attempt(token: string, join: boolean): Promise<AttemptResult> {
-    const { key, fence, queue, racers, who } = this.#keys;
-    const { ttl, fencing, fair, handoffTimeout } = this.#config;
+    const { key, fence, queue, racers, who } = this.keys;
+    const { ttl, fencing, fair, handoffTimeout } = this.config;
     const sentAt = now();
     const fenced = fencing ? "1" : "0";
     const reply = fair
-      ? await this.#eval(FAIR_ACQUIRE, [key, fence, queue, who + token], [
+      ? await this.eval(FAIR_ACQUIRE, [key, fence, queue, who + token], [
         token,
         `${ttl}`,
         fenced,
         `${handoffTimeout}`,
         join ? "1" : "0",
         `${QUEUE_SLACK_MS}`,
-        this.#config.who,
+        this.config.who,
       ])
-      : await this.#eval(ACQUIRE, [key, fence, racers, who + token], [
+      : await this.eval(ACQUIRE, [key, fence, racers, who + token], [
         token,
         `${ttl}`,
         fenced,
         join ? `${RACER_MARK_MS}` : "0",
-        this.#config.who,
+        this.config.who,
       ]);
     return attemptResult(reply, sentAt);
   }
@@ -163,29 +137,25 @@ export class LockOps implements HolderOps {
    * queued, "not owned" otherwise.
    */
   async release(token: string): Promise<ReleaseOutcome> {
-    const { key, fence, queue, racers, channel, who } = this.#keys;
-    const args = handOffArgs(this.#driver, token, channel, this.#config.handoffTimeout);
+    const { key, fence, queue, racers, channel, who } = this.keys;
+    const args = handOffArgs(this.driver, token, channel, this.config.handoffTimeout);
     const keys = [key, fence, queue, racers, who + token];
-    return releaseOutcome(await this.#eval(RELEASE, keys, args));
+    return releaseOutcome(await this.eval(RELEASE, keys, args));
   }
 
   /** Sets the lease to `ttl` ms if `token` owns the lock; true when it did. */
   async extend(token: string, ttl: number): Promise<boolean> {
-    const keys = [this.#keys.key, this.#keys.who + token];
-    return toInt(await this.#eval(EXTEND, keys, [token, `${ttl}`])) === 1;
+    const keys = [this.keys.key, this.keys.who + token];
+    return toInt(await this.eval(EXTEND, keys, [token, `${ttl}`])) === 1;
   }
 
   /** The key's PTTL when `token` owns it (-1 without TTL), else -2. */
   async ownedTtl(token: string): Promise<number> {
-    return toInt(await this.#eval(OWNED_TTL, [this.#keys.key], [token]));
+    return toInt(await this.eval(OWNED_TTL, [this.keys.key], [token]));
   }
 
   /** Whether anyone holds the lock. */
   async locked(): Promise<boolean> {
-    return toInt(await this.#eval(LOCKED, [this.#keys.key], [])) === 1;
-  }
-
-  #eval(script: Script, keys: string[], args: string[]): Promise<unknown> {
-    return runScript(this.#driver, script, keys, args);
+    return toInt(await this.eval(LOCKED, [this.keys.key], [])) === 1;
   }
 }

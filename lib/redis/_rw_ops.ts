@@ -11,7 +11,8 @@ import type { AttemptResult, HolderOps, ReleaseOutcome } from "./_lock_ops.ts";
 import type { ReadWriteKeys } from "./_rw_keys.ts";
 import { RW_ACQUIRE, RW_EXTEND, RW_LOCKED, RW_OWNED_TTL, RW_RELEASE } from "./_rw_scripts.ts";
 import type { Script } from "./_scripts.ts";
-import { runScript, toInt } from "./_script_runner.ts";
+import { toInt } from "./_script_runner.ts";
+import { ScriptOps } from "./_script_ops.ts";
 import { attemptResult, handOffArgs, releaseOutcome } from "./_replies.ts";
 import { now } from "../util/_runtime.ts";
 
@@ -28,14 +29,8 @@ export interface ReadWriteConfig {
 }
 
 /** See the module doc. */
-export class ReadWriteOps implements HolderOps {
-  readonly #driver: RedisDriver;
-  readonly #keys: string[];
-  readonly #who: string;
-  readonly #channel: string;
-  readonly #grants: string;
+export class ReadWriteOps extends ScriptOps<ReadWriteKeys, ReadWriteConfig> implements HolderOps {
   readonly #mode: ReadWriteMode;
-  readonly #config: ReadWriteConfig;
 
   /**
    * @param driver How to reach Redis.
@@ -49,62 +44,48 @@ export class ReadWriteOps implements HolderOps {
     config: ReadWriteConfig,
     mode: ReadWriteMode,
   ) {
-    this.#driver = driver;
-    this.#keys = [keys.writer, keys.readers, keys.fence, keys.queue];
-    this.#who = keys.who;
-    this.#channel = keys.channel;
-    this.#grants = keys.grants;
-    this.#config = config;
+    super(driver, keys, config);
     this.#mode = mode;
-  }
-
-  /** The lock's channel (hand-offs go to `<channel>:<mark>`). */
-  get channel(): string {
-    return this.#channel;
-  }
-
-  /** This process's hand-off channel. */
-  get grants(): string {
-    return this.#grants;
   }
 
   /** One attempt; with `join`, a failure queues the waiter in its mode. */
   async attempt(token: string, join: boolean): Promise<AttemptResult> {
-    const { ttl, fencing } = this.#config;
+    const { ttl, fencing } = this.config;
     const sentAt = now();
-    const reply = await this.#eval(RW_ACQUIRE, token, [
+    const reply = await this.#run(RW_ACQUIRE, token, [
       `${ttl}`,
       fencing ? "1" : "0",
       join ? "1" : "0",
-      this.#config.who,
+      this.config.who,
     ]);
     return attemptResult(reply, sentAt);
   }
 
   /** Releases (or leaves the queue), handing the lock on from the queue's head. */
   async release(token: string): Promise<ReleaseOutcome> {
-    return releaseOutcome(await this.#eval(RW_RELEASE, token, []));
+    return releaseOutcome(await this.#run(RW_RELEASE, token, []));
   }
 
   /** Sets the lease to `ttl` ms if `token` holds; true when it did. */
   async extend(token: string, ttl: number): Promise<boolean> {
-    return toInt(await this.#eval(RW_EXTEND, token, [`${ttl}`])) === 1;
+    return toInt(await this.#run(RW_EXTEND, token, [`${ttl}`])) === 1;
   }
 
   /** The lease left to `token` (-1 without TTL), else -2. */
   async ownedTtl(token: string): Promise<number> {
-    return toInt(await this.#eval(RW_OWNED_TTL, token, []));
+    return toInt(await this.#run(RW_OWNED_TTL, token, []));
   }
 
   /** Whether this side could not enter now. */
   async locked(): Promise<boolean> {
-    return toInt(await this.#eval(RW_LOCKED, "", [])) === 1;
+    return toInt(await this.#run(RW_LOCKED, "", [])) === 1;
   }
 
-  #eval(script: Script, token: string, extra: string[]): Promise<unknown> {
-    const { handoffTimeout } = this.#config;
-    const args = handOffArgs(this.#driver, token, this.#channel, handoffTimeout);
+  /** Runs `script` for `token` (the scripts' common KEYS and ARGV first). */
+  #run(script: Script, token: string, extra: string[]): Promise<unknown> {
+    const { writer, readers, fence, queue, who, channel } = this.keys;
+    const args = handOffArgs(this.driver, token, channel, this.config.handoffTimeout);
     args.push(this.#mode, ...extra);
-    return runScript(this.#driver, script, [...this.#keys, this.#who + token], args);
+    return this.eval(script, [writer, readers, fence, queue, who + token], args);
   }
 }

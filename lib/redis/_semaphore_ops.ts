@@ -6,10 +6,10 @@
  * @module
  */
 
-import type { RedisDriver } from "./driver.ts";
+import { ScriptOps } from "./_script_ops.ts";
 import type { AttemptResult, HolderOps, OpsConfig, ReleaseOutcome } from "./_lock_ops.ts";
 import type { SemaphoreKeys } from "./_semaphore_keys.ts";
-import { QUEUE_SLACK_MS, RACER_MARK_MS, type Script } from "./_scripts.ts";
+import { QUEUE_SLACK_MS, RACER_MARK_MS } from "./_scripts.ts";
 import {
   SEM_ACQUIRE,
   SEM_EXTEND,
@@ -17,7 +17,7 @@ import {
   SEM_OWNED_TTL,
   SEM_RELEASE,
 } from "./_semaphore_scripts.ts";
-import { runScript, toInt } from "./_script_runner.ts";
+import { toInt } from "./_script_runner.ts";
 import { attemptResult, handOffArgs, releaseOutcome } from "./_replies.ts";
 import { now } from "../util/_runtime.ts";
 
@@ -28,38 +28,13 @@ export interface SemaphoreConfig extends OpsConfig {
 }
 
 /** The scripts of one semaphore, bound to its driver, keys and settings. */
-export class SemaphoreOps implements HolderOps {
-  readonly #driver: RedisDriver;
-  readonly #keys: SemaphoreKeys;
-  readonly #config: SemaphoreConfig;
-
-  /**
-   * @param driver How to reach Redis.
-   * @param keys The semaphore's keys.
-   * @param config The semaphore's settings.
-   */
-  constructor(driver: RedisDriver, keys: SemaphoreKeys, config: SemaphoreConfig) {
-    this.#driver = driver;
-    this.#keys = keys;
-    this.#config = config;
-  }
-
-  /** See {@linkcode HolderOps.channel}. */
-  get channel(): string {
-    return this.#keys.channel;
-  }
-
-  /** See {@linkcode HolderOps.grants}. */
-  get grants(): string {
-    return this.#keys.grants;
-  }
-
+export class SemaphoreOps extends ScriptOps<SemaphoreKeys, SemaphoreConfig> implements HolderOps {
   /** One attempt (see `SEM_ACQUIRE`); with `join`, a failure queues or marks. */
   async attempt(token: string, join: boolean): Promise<AttemptResult> {
-    const { holders, queue, racers, who } = this.#keys;
-    const { ttl, limit, fair, handoffTimeout } = this.#config;
+    const { holders, queue, racers, who } = this.keys;
+    const { ttl, limit, fair, handoffTimeout } = this.config;
     const sentAt = now();
-    const reply = await this.#eval(SEM_ACQUIRE, [holders, queue, racers, who + token], [
+    const reply = await this.eval(SEM_ACQUIRE, [holders, queue, racers, who + token], [
       token,
       `${ttl}`,
       `${limit}`,
@@ -68,44 +43,40 @@ export class SemaphoreOps implements HolderOps {
       `${QUEUE_SLACK_MS}`,
       fair ? "1" : "0",
       join ? `${RACER_MARK_MS}` : "0",
-      this.#config.who,
+      this.config.who,
     ]);
     return attemptResult(reply, sentAt);
   }
 
   /** Releases the permit (handing it on), or leaves the queue; see `SEM_RELEASE`. */
   async release(token: string): Promise<ReleaseOutcome> {
-    const { holders, queue, racers, channel, who } = this.#keys;
-    const { handoffTimeout, limit } = this.#config;
-    const args = handOffArgs(this.#driver, token, channel, handoffTimeout);
+    const { holders, queue, racers, channel, who } = this.keys;
+    const { handoffTimeout, limit } = this.config;
+    const args = handOffArgs(this.driver, token, channel, handoffTimeout);
     args.push(`${limit}`, `${QUEUE_SLACK_MS}`);
     const keys = [holders, queue, racers, who + token];
-    return releaseOutcome(await this.#eval(SEM_RELEASE, keys, args));
+    return releaseOutcome(await this.eval(SEM_RELEASE, keys, args));
   }
 
   /** Sets the lease to `ttl` ms if `token` still holds a permit; true when it did. */
   async extend(token: string, ttl: number): Promise<boolean> {
     const args = [token, `${ttl}`, `${QUEUE_SLACK_MS}`];
-    const keys = [this.#keys.holders, this.#keys.who + token];
-    return toInt(await this.#eval(SEM_EXTEND, keys, args)) === 1;
+    const keys = [this.keys.holders, this.keys.who + token];
+    return toInt(await this.eval(SEM_EXTEND, keys, args)) === 1;
   }
 
   /** The lease left to `token` in ms, or -2 when it holds no permit. */
   async ownedTtl(token: string): Promise<number> {
-    return toInt(await this.#eval(SEM_OWNED_TTL, [this.#keys.holders], [token]));
+    return toInt(await this.eval(SEM_OWNED_TTL, [this.keys.holders], [token]));
   }
 
   /** Whether no permit is free now. */
   async locked(): Promise<boolean> {
-    return await this.holders() >= this.#config.limit;
+    return await this.holders() >= this.config.limit;
   }
 
   /** How many holders are live now. */
   async holders(): Promise<number> {
-    return toInt(await this.#eval(SEM_HOLDERS, [this.#keys.holders], []));
-  }
-
-  #eval(script: Script, keys: string[], args: string[]): Promise<unknown> {
-    return runScript(this.#driver, script, keys, args);
+    return toInt(await this.eval(SEM_HOLDERS, [this.keys.holders], []));
   }
 }
