@@ -7,7 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { RedisLock, RedisReadWriteLock, RedisSemaphore } from "../mod.ts";
-import { delay, testEnv, until } from "./harness/env.ts";
+import { testEnv, until } from "./harness/env.ts";
 import { semaphoreKeys } from "../lib/redis/_semaphore_keys.ts";
 import { readWriteKeys } from "../lib/redis/_rw_keys.ts";
 
@@ -71,10 +71,11 @@ test("the semaphore's holders key does not outlive its live leases by a released
     await long.lock();
     await dying.lock(); // "dies": never renews, never releases
     await long.release();
-    // The dead holder's lease (300 ms) and the slack (500 ms) are long over then.
-    await delay(1_500);
+    // Gone once the dead holder's lease (300 ms) and the slack (500 ms) are
+    // over, not when the released holder's 60 s lease would have ended.
+    const gone = async () => await env.server.command("EXISTS", SEM.holders) === 0;
+    await until(gone, "no holders key left", 1_500);
     assert.equal(await liveHolders(env), 0, "nobody holds");
-    assert.equal(await env.server.command("EXISTS", SEM.holders), 0, "no holders key left");
   } finally {
     await env.close();
   }
@@ -89,8 +90,8 @@ test("the read-write lock's readers key does not outlive its live leases by a re
     await long.lock();
     await dying.lock();
     await long.release();
-    await delay(1_500);
-    assert.equal(await env.server.command("EXISTS", RW.readers), 0, "no readers key left");
+    const gone = async () => await env.server.command("EXISTS", RW.readers) === 0;
+    await until(gone, "no readers key left", 1_500);
   } finally {
     await env.close();
   }
