@@ -128,10 +128,14 @@ test("run --help lists every exit code, 129 for SIGHUP included, in one column",
   });
 });
 
-/** `command` run in a pseudo-terminal, through util-linux `script` (-e: its exit code). */
+/**
+ * `command` run in a pseudo-terminal, through util-linux `script` (-e: its exit
+ * code). `script` runs it with `$SHELL -c`; `exec` makes the command replace that
+ * shell, or Ctrl-C would also reach the shell (dash dies of it: exit 130).
+ */
 function inTerminal(command: string[]): [string, string[]] {
   const quoted = command.map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(" ");
-  return ["script", ["-qfec", quoted, "/dev/null"]];
+  return ["script", ["-qfec", `exec ${quoted}`, "/dev/null"]];
 }
 
 test("status --watch redraws in place on a terminal and exits 0 on Ctrl-C", async () => {
@@ -150,7 +154,7 @@ test("status --watch redraws in place on a terminal and exits 0 on Ctrl-C", asyn
       ]);
       const child = spawn(term, args, {
         stdio: ["pipe", "pipe", "pipe"],
-        env: { ...process.env, TERM: "xterm" },
+        env: { ...process.env, TERM: "xterm", SHELL: "/bin/sh" },
       });
       let out = "";
       child.stdout.setEncoding("utf8").on("data", (chunk: string) => out += chunk);
