@@ -9,14 +9,25 @@ import type { RedisDriver } from "./driver.ts";
 import { sha1Hex } from "../util/_runtime.ts";
 import type { Script } from "./_scripts.ts";
 
-// The SHA of each script once known, read synchronously on the hot path;
-// the first run of a script waits for its digest.
+// The SHA of each script once known, read synchronously on the hot path.
+// The first runs of a script wait for its digest, all on one promise: they
+// go out in the order they were called (separate digests, which Deno
+// computes off the main thread, could finish in any order and reorder
+// attempts made together).
 const shas = new WeakMap<Script, string>();
+const pending = new WeakMap<Script, Promise<string>>();
 
-async function shaOf(script: Script): Promise<string> {
-  const sha = await sha1Hex(script.source);
-  shas.set(script, sha);
-  return sha;
+function shaOf(script: Script): Promise<string> {
+  let digest = pending.get(script);
+  if (digest === undefined) {
+    digest = sha1Hex(script.source).then((sha) => {
+      shas.set(script, sha);
+      return sha;
+    });
+    pending.set(script, digest);
+    digest.catch(() => pending.delete(script)); // a later run tries again
+  }
+  return digest;
 }
 
 function isNoScript(err: unknown): boolean {
