@@ -38,6 +38,7 @@ export interface CommandClient {
  *   queue: "lock:{job}:queue",
  *   channel: "lock:{job}:wake",
  *   revoke: "lock:{job}:revoke",
+ *   who: "lock:{job}:who:",
  * };
  * ```
  */
@@ -58,6 +59,11 @@ export interface CliKeys {
    * `redis-lock run` to stop its command here, and the holder answers here.
    */
   readonly revoke: string;
+  /**
+   * The start of a holder's record (`<who><token>`: when its hold began,
+   * written by its first renewal); who it is, is in its token.
+   */
+  readonly who: string;
 }
 
 /**
@@ -83,6 +89,7 @@ export function cliKeys(name: string, prefix = "lock:"): CliKeys {
     queue: `${base}:queue`,
     channel: `${base}:wake`,
     revoke: `${base}:revoke`,
+    who: `${base}:who:`,
   };
 }
 

@@ -48,7 +48,8 @@ return {kind, value, redis.call('PTTL', KEYS[1])}`;
  * channel (race-mode waiters) and on the hand-off channel of every process
  * with a fair waiter queued (`<channel>:<mark>`, the mark read from the
  * waiter's token), so that they all try again at once.
- * KEYS: lock key, queue. ARGV: channel, expected value.
+ * KEYS: lock key, queue, the holder's record (`<who><value>`, deleted with
+ * the key). ARGV: channel, expected value.
  * Reply: the PTTL the key had (-1 without TTL), -2 when it was gone, -3
  * when it held another value.
  */
@@ -58,7 +59,7 @@ if pttl == -2 then return -2 end
 if redis.call('TYPE', KEYS[1])['ok'] == 'string' and redis.call('GET', KEYS[1]) ~= ARGV[2] then
   return -3
 end
-redis.call('DEL', KEYS[1])
+redis.call('DEL', KEYS[1], KEYS[3])
 redis.call('PUBLISH', ARGV[1], 'released')
 if redis.call('TYPE', KEYS[2])['ok'] == 'zset' then
   local told = {}
@@ -243,7 +244,10 @@ export async function forceRelease(
 ): Promise<number | "free" | "moved"> {
   const keys = cliKeys(name);
   const pttl = toInt(
-    await evalScript(client, FORCE_RELEASE, [keys.key, keys.queue], [keys.channel, expected]),
+    await evalScript(client, FORCE_RELEASE, [keys.key, keys.queue, keys.who + expected], [
+      keys.channel,
+      expected,
+    ]),
   );
   return pttl === -2 ? "free" : pttl === -3 ? "moved" : pttl === -1 ? Infinity : pttl;
 }

@@ -359,5 +359,6 @@ test("the command's keys and channels are the library's", () => {
     const cli = cliKeys(name);
     assert.deepEqual([cli.key, cli.fence, cli.channel], [lib.key, lib.fence, lib.channel]);
     assert.equal(cli.revoke, `${lib.key}:revoke`);
+    assert.equal(cli.who, lib.who);
   }
 });

@@ -177,6 +177,7 @@ test("status: shows the holder's remaining lease, waiters and fencing token; --j
 test("release --force deletes a held lock and wakes a waiting run; without --force it exits 2", async () => {
   await withSetup(async ({ cli, server }) => {
     await server.command("SET", "lock:{job}", "stuck", "PX", "60000");
+    await server.command("SET", "lock:{job}:who:stuck", "1", "PX", "60000"); // its renewal's record
     const refused = cli(["release", "job"]);
     const waiter = cli(["run", "--wait", "20s", "job", "--", "sh", "-c", "echo ran"]);
     assert.equal(await refused.exited, 2);
@@ -190,6 +191,11 @@ test("release --force deletes a held lock and wakes a waiting run; without --for
       const release = cli(["release", "--force", "job"]);
       assert.equal(await release.exited, 0);
       assert.match(release.stdout(), /released/);
+      assert.equal(
+        await server.command("EXISTS", "lock:{job}:who:stuck"),
+        0,
+        "its record went too",
+      );
       await until(() => messages.length > 0, "the wake-up arrives");
       assert.equal(messages[0], "released", "the waiters were woken");
       assert.equal(await waiter.exited, 0);

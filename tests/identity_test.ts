@@ -1,6 +1,8 @@
 /**
- * Holder identity: every holder (and fair waiter) records who it is next to
- * its lease, in the primitive's own keys, and the record goes with the lease.
+ * Holder identity: every holder and fair waiter carries who it is in its
+ * token, which Redis holds anyway (the key, the holders' sets, the queue),
+ * so recording it costs no Redis command; a holder's first renewal records
+ * when its hold began, and that record goes with the lease.
  */
 
 import assert from "node:assert/strict";
@@ -9,152 +11,202 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { RedisLock, RedisReadWriteLock, RedisSemaphore } from "../mod.ts";
-import { eachClient, type TestEnv, until } from "./harness/env.ts";
+import { readToken } from "../lib/redis/_token.ts";
+import { delay, eachClient, type TestEnv, until } from "./harness/env.ts";
 import { startRedis } from "./harness/redis.ts";
 import { startChild } from "./harness/process.ts";
 
-interface Record {
-  readonly key: string;
-  readonly at: number;
-  readonly identity: { host?: string; pid?: number; runtime?: string; label?: string };
-  readonly pttl: number;
+type Server = TestEnv["server"];
+
+async function keys(server: Server, pattern = "*"): Promise<string[]> {
+  return (await server.command("KEYS", pattern) as string[]).sort();
 }
 
-/** The identity records whose key matches `pattern`. */
-async function records(env: { server: TestEnv["server"] }, pattern: string): Promise<Record[]> {
-  const keys = await env.server.command("KEYS", pattern) as string[];
-  const out: Record[] = [];
-  for (const key of keys) {
-    const value = String(await env.server.command("GET", key));
-    const space = value.indexOf(" ");
-    const pttl = Number(await env.server.command("PTTL", key));
-    out.push({
-      key,
-      at: Number(value.slice(0, space)),
-      identity: JSON.parse(value.slice(space + 1)),
-      pttl,
-    });
-  }
-  return out;
-}
-
-async function redisMs(env: TestEnv): Promise<number> {
-  const [s, us] = await env.server.command("TIME") as string[];
+async function redisMs(server: Server): Promise<number> {
+  const [s, us] = await server.command("TIME") as string[];
   return Number(s) * 1000 + Math.floor(Number(us) / 1000);
 }
 
 const RUNTIME = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
 
-function assertMine(record: Record, label?: string): void {
-  assert.equal(record.identity.pid, process.pid);
-  assert.match(record.identity.runtime ?? "", new RegExp(`^${RUNTIME} \\d`));
-  assert.equal(record.identity.label, label);
+function assertMine(
+  identity: { pid?: number; runtime?: string; label?: string } | undefined,
+  label?: string,
+): void {
+  assert.ok(identity, "an identity");
+  assert.equal(identity.pid, process.pid);
+  assert.match(identity.runtime ?? "", new RegExp(`^${RUNTIME} \\d`));
+  assert.equal(identity.label, label);
 }
 
 eachClient(
-  "a holder records who it is and when; extend() renews it, release() deletes it",
+  "a holder's identity rides in its token: the lock key holds it, no other key is written",
   async (env) => {
-    const lock = new RedisLock(await env.client(), "job", { ttl: 10_000, label: "nightly #42" });
-    const before = await redisMs(env);
+    const label = "nightly #42, 50% done ~ (ok)"; // spaces, '#', ',', '%', '~'
+    const lock = new RedisLock(await env.client(), "job", { label });
     await lock.lock();
-    const [record] = await records(env, "lock:{job}:who:*");
-    assertMine(record, "nightly #42");
-    assert.ok(record.at >= before && record.at <= await redisMs(env), "acquired at, Redis ms");
-    assert.ok(
-      record.pttl > 9_000 && record.pttl <= 10_000,
-      `expires with the lease: ${record.pttl}`,
-    );
-    await lock.extend(20_000);
-    const [renewed] = await records(env, "lock:{job}:who:*");
-    assert.ok(renewed.pttl > 19_000, `renewed with the lease: ${renewed.pttl}`);
-    assert.equal(renewed.at, record.at);
+    assert.deepEqual(await keys(env.server), ["lock:{job}"]);
+    const token = String(await env.server.command("GET", "lock:{job}"));
+    assert.doesNotMatch(token, /[ ]/, "a hand-off message splits on spaces");
+    assertMine(readToken(token).identity, label);
+    const [holder] = (await RedisLock.inspect(await env.client(), "job")).holders;
+    assertMine(holder.identity, label);
+    assert.ok(holder.age! >= 0 && holder.age! < 2_000, `age ${holder.age}`);
     await lock.release();
-    assert.deepEqual(await env.server.command("KEYS", "*"), []);
+    assert.deepEqual(await keys(env.server), []);
   },
 );
 
-eachClient("a holder's record expires with its lease", async (env) => {
-  for (const fair of [true, false]) {
-    const lock = new RedisLock(await env.client(), "job", { ttl: 300, autoExtend: false, fair });
-    await lock.lock();
-    assert.equal((await records(env, "lock:{job}:who:*")).length, 1);
-    await until(
-      async () => (await env.server.command("KEYS", "*") as string[]).length === 0,
-      "all gone",
-    );
+// The harness's own commands (its polls open a connection each) and connection chores.
+const HARNESS = /^(info|config.*|zcard|quit|hello|client.*|select|auth|ping)$/;
+
+/** Every command Redis counted (Lua's inner calls included) but the harness's own. */
+async function commandCounts(server: Server): Promise<Record<string, number>> {
+  const stats = String(await server.command("INFO", "commandstats"));
+  const counts: Record<string, number> = {};
+  for (const [, name, calls] of stats.matchAll(/cmdstat_(\w+(?:\|\w+)?):calls=(\d+)/g)) {
+    if (!HARNESS.test(name)) counts[name] = Number(calls);
   }
+  return counts;
+}
+
+eachClient(
+  "recording identity costs no Redis command: acquire, hand-off and release count the same with identity on and off",
+  async (env) => {
+    const clients = [await env.client(), await env.client()];
+    async function cycle(identity: boolean): Promise<void> {
+      const options = { identity, handoffTimeout: 60_000 };
+      const [a, b] = clients.map((c) => new RedisLock(c, "job", options));
+      await a.lock();
+      await a.release(); // uncontended
+      const sem = new RedisSemaphore(clients[0], "s", { limit: 1, identity });
+      await sem.lock();
+      await sem.release();
+      const reader = new RedisReadWriteLock(clients[0], "rw", { identity }).readLock();
+      await reader.lock();
+      await reader.release();
+      await a.lock(); // then a hand-off to a queued waiter
+      const waiting = b.lock();
+      await until(
+        async () => Number(await env.server.command("ZCARD", "lock:{job}:queue")) === 2,
+        "queued",
+      );
+      await a.release();
+      await waiting;
+      await b.release();
+    }
+    await cycle(true); // loads the scripts
+    const runs: Record<string, number>[] = [];
+    for (const identity of [false, true]) {
+      await env.server.command("CONFIG", "RESETSTAT");
+      await cycle(identity);
+      runs.push(await commandCounts(env.server));
+    }
+    assert.deepEqual(runs[1], runs[0]);
+    assert.ok((runs[0].evalsha ?? 0) >= 10, JSON.stringify(runs[0]));
+  },
+);
+
+eachClient("a renewal records when the hold began; release() deletes the record", async (env) => {
+  const lock = new RedisLock(await env.client(), "job", { ttl: 10_000, label: "x" });
+  const before = await redisMs(env.server);
+  await lock.lock();
+  await delay(300);
+  await lock.extend(20_000);
+  const [record] = await keys(env.server, "lock:{job}:who:*");
+  assert.ok(record, "recorded at the renewal");
+  const start = Number(await env.server.command("GET", record));
+  assert.ok(start >= before - 50 && start <= before + 250, `began ${start - before} ms after`);
+  assert.ok(Number(await env.server.command("PTTL", record)) > 19_000, "lives with the lease");
+  await lock.extend(20_000);
+  assert.equal(Number(await env.server.command("GET", record)), start, "kept by later renewals");
+  const [holder] = (await RedisLock.inspect(await env.client(), "job")).holders;
+  assert.equal(holder.acquiredAt, start);
+  await lock.release();
+  assert.deepEqual(await keys(env.server), []);
 });
 
 eachClient(
-  "a fair waiter is recorded while queued; its record starts at the hand-off",
+  "a hand-off's holder is aged from the hand-off, not from its wait, once it renews",
   async (env) => {
-    const holder = new RedisLock(await env.client(), "job", { label: "first" });
-    const waiter = new RedisLock(await env.client(), "job", {
-      label: "second",
-      handoffTimeout: 2_000,
-    });
+    // The releaser's handoffTimeout sets the hand-off's lease (600 ms), which
+    // the new holder renews within a third of it.
+    const options = { handoffTimeout: 600 };
+    const holder = new RedisLock(await env.client(), "job", { ...options, label: "first" });
+    const waiter = new RedisLock(await env.client(), "job", { ...options, label: "second" });
     await holder.lock();
     const waiting = waiter.lock();
-    await until(
-      async () => (await records(env, "lock:{job}:who:*")).length === 2,
-      "waiter recorded",
-    );
-    const queued = (await records(env, "lock:{job}:who:*")).find((r) =>
-      r.identity.label === "second"
-    )!;
-    assert.equal(queued.at, 0, "a waiter has not acquired yet");
-    assert.ok(queued.pttl <= 2_500, `it lives as long as its place in the queue: ${queued.pttl}`);
-    const releasedAt = await redisMs(env);
+    const inspect = async () => await RedisLock.inspect(await env.client(), "job");
+    await until(async () => (await inspect()).waiters.length === 1, "queued");
+    assertMine((await inspect()).waiters[0].identity, "second");
+    await delay(1_500);
+    const releasedAt = await redisMs(env.server);
     await holder.release();
     await waiting;
-    const [held] = await records(env, "lock:{job}:who:*");
-    assertMine(held, "second");
-    assert.ok(held.at >= releasedAt, "acquired at the hand-off");
+    await until(
+      async () => (await keys(env.server, "lock:{job}:who:*")).length === 1,
+      "renewed",
+      2_000,
+    );
+    const [held] = (await inspect()).holders;
+    assertMine(held.identity, "second");
+    assert.ok(
+      held.acquiredAt! >= releasedAt - 20,
+      `began ${releasedAt - held.acquiredAt!} ms before the release, after a 1 500 ms wait`,
+    );
     await waiter.release();
-    assert.deepEqual(await env.server.command("KEYS", "*"), []);
+    assert.deepEqual(await keys(env.server), []);
   },
 );
 
-eachClient("identity: false records nothing, holding or waiting", async (env) => {
+eachClient("identity: false records nothing, holding, renewing or waiting", async (env) => {
   const options = { identity: false, handoffTimeout: 2_000 };
   const holder = new RedisLock(await env.client(), "job", options);
   const waiter = new RedisLock(await env.client(), "job", options);
   await holder.lock();
+  await holder.extend();
   const waiting = waiter.lock();
   await until(
     async () => Number(await env.server.command("ZCARD", "lock:{job}:queue")) > 0,
     "queued",
   );
-  assert.deepEqual((await env.server.command("KEYS", "*") as string[]).sort(), [
-    "lock:{job}",
-    "lock:{job}:queue",
-  ]);
+  assert.deepEqual(await keys(env.server), ["lock:{job}", "lock:{job}:queue"]);
+  const state = await RedisLock.inspect(await env.client(), "job");
+  assert.deepEqual([state.holders[0].identity, state.holders[0].age], [undefined, undefined]);
+  assert.equal(state.waiters[0].identity, undefined);
+  assert.doesNotMatch(String(await env.server.command("GET", "lock:{job}")), /~/);
   await holder.release();
   await waiting;
-  assert.deepEqual(await env.server.command("KEYS", "*"), ["lock:{job}"]);
   await waiter.release();
+  assert.deepEqual(await keys(env.server), []);
 });
 
-eachClient("semaphore holders and waiters record who they are", async (env) => {
-  const make = async (label: string) =>
-    new RedisSemaphore(await env.client(), "s", { limit: 1, label, handoffTimeout: 2_000 });
-  const [first, second] = [await make("a"), await make("b")];
-  await first.lock();
-  const waiting = second.lock();
-  await until(async () => (await records(env, "sem:{s}:who:*")).length === 2, "waiter recorded");
-  await first.extend(40_000);
-  const held = (await records(env, "sem:{s}:who:*")).find((r) => r.identity.label === "a")!;
-  assert.ok(held.at > 0 && held.pttl > 39_000, `renewed: ${held.pttl}`);
-  await first.release();
-  await waiting;
-  const [now] = await records(env, "sem:{s}:who:*");
-  assertMine(now, "b");
-  assert.ok(now.at > 0, "acquired at the hand-off");
-  await second.release();
-  assert.deepEqual(await env.server.command("KEYS", "sem:*"), []);
-});
+eachClient(
+  "semaphore holders and waiters carry who they are; a renewal's record goes at release",
+  async (env) => {
+    const make = async (label: string) =>
+      new RedisSemaphore(await env.client(), "s", { limit: 1, label, handoffTimeout: 2_000 });
+    const [first, second] = [await make("a"), await make("b")];
+    await first.lock();
+    const waiting = second.lock();
+    await until(
+      async () => (await RedisSemaphore.inspect(await env.client(), "s")).waiters.length === 1,
+      "queued",
+    );
+    await first.extend(40_000);
+    assert.equal((await keys(env.server, "sem:{s}:who:*")).length, 1);
+    const state = await RedisSemaphore.inspect(await env.client(), "s");
+    assertMine(state.holders[0].identity, "a");
+    assertMine(state.waiters[0].identity, "b");
+    await first.release();
+    await waiting;
+    assertMine((await RedisSemaphore.inspect(await env.client(), "s")).holders[0].identity, "b");
+    await second.release();
+    assert.deepEqual(await keys(env.server), []);
+  },
+);
 
-eachClient("read-write lock readers and writers record who they are", async (env) => {
+eachClient("read-write lock readers and writers carry who they are", async (env) => {
   const rw = new RedisReadWriteLock(await env.client(), "rw", {
     label: "x",
     handoffTimeout: 2_000,
@@ -162,21 +214,22 @@ eachClient("read-write lock readers and writers record who they are", async (env
   const [r1, r2, w] = [rw.readLock(), rw.readLock(), rw.writeLock()];
   await r1.lock();
   await r2.lock();
+  await r1.extend();
   const writing = w.lock();
   await until(
-    async () => (await records(env, "rwlock:{rw}:who:*")).length === 3,
-    "writer recorded",
+    async () => (await RedisReadWriteLock.inspect(await env.client(), "rw")).waiters.length === 1,
+    "queued",
   );
-  const all = await records(env, "rwlock:{rw}:who:*");
-  assert.deepEqual(all.map((r) => r.at > 0).sort(), [false, true, true]);
+  const state = await RedisReadWriteLock.inspect(await env.client(), "rw");
+  for (const who of [...state.holders, ...state.waiters]) assertMine(who.identity, "x");
+  assert.deepEqual(state.waiters.map((w) => w.mode), ["write"]);
+  assert.equal((await keys(env.server, "rwlock:{rw}:who:*")).length, 1, "r1's renewal");
   await r1.release();
   await r2.release();
   await writing;
-  const [writer] = await records(env, "rwlock:{rw}:who:*");
-  assertMine(writer, "x");
-  assert.ok(writer.at > 0);
+  assertMine((await RedisReadWriteLock.inspect(await env.client(), "rw")).holders[0].identity, "x");
   await w.release();
-  assert.deepEqual(await env.server.command("KEYS", "rwlock:*"), []);
+  assert.deepEqual(await keys(env.server), []);
 });
 
 test("label, identity and prefix are checked by every primitive", () => {
@@ -209,11 +262,11 @@ test("a SIGKILLed holder's record is gone once its lease ends", async () => {
   try {
     const child = startChild("fixtures/who_party.ts", [server.url, "lock", "job", "killed", "600"]);
     await child.waitFor("held");
-    const keys = await server.command("KEYS", "lock:{job}:who:*") as string[];
-    assert.equal(keys.length, 1);
+    // It renews every 200 ms: its first renewal records when it began.
+    await until(async () => (await keys(server, "lock:{job}:who:*")).length === 1, "recorded");
     child.process.kill("SIGKILL");
     await child.exited;
-    await until(async () => (await server.command("KEYS", "*") as string[]).length === 0, "gone");
+    await until(async () => (await keys(server)).length === 0, "gone");
   } finally {
     await server.stop();
   }
@@ -227,17 +280,8 @@ test("Deno without --allow-sys: no host recorded, no prompt, no error", {
     const fixture = fileURLToPath(new URL("fixtures/who_party.ts", import.meta.url));
     // Only what node-redis itself needs (the network, and the environment).
     const flags = ["run", "--no-prompt", "--allow-net", "--allow-env"];
-    const child = spawn(process.execPath, [
-      ...flags,
-      fixture,
-      server.url,
-      "lock",
-      "j",
-      "l",
-      "30000",
-    ], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const args = [...flags, fixture, server.url, "lock", "j", "l", "30000"];
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
     child.stdout.setEncoding("utf8").on("data", (c: string) => out += c);
@@ -245,11 +289,10 @@ test("Deno without --allow-sys: no host recorded, no prompt, no error", {
     const exited = once(child, "exit");
     await until(() => out.includes("held") || child.exitCode !== null, "held");
     assert.equal(out, "held\n", err);
-    const env = { server };
-    const [record] = await records(env, "lock:{j}:who:*");
-    assert.equal(record.identity.host, undefined);
-    assert.equal(typeof record.identity.pid, "number");
-    assert.match(record.identity.runtime ?? "", /^deno \d/);
+    const identity = readToken(String(await server.command("GET", "lock:{j}"))).identity;
+    assert.equal(identity?.host, undefined);
+    assert.equal(typeof identity?.pid, "number");
+    assert.match(identity?.runtime ?? "", /^deno \d/);
     child.kill("SIGKILL");
     await exited;
     assert.equal(err, "");

@@ -35,15 +35,14 @@ test("status counts the live fair waiters, not one whose liveness deadline passe
     // A waiter of another process that queues once and dies (handoffTimeout
     // 200 ms): exactly what its first failed attempt writes.
     const driver: RedisDriver = resolveDriver(await env.client());
-    const dead = `${crypto.randomUUID()}@deadbeefdeadbeef.30000`;
-    await runScript(driver, FAIR_ACQUIRE, [keys.key, keys.fence, keys.queue, keys.who + dead], [
+    const dead = `${crypto.randomUUID()}@deadbeefdeadbeef.30000~0,1,,`;
+    await runScript(driver, FAIR_ACQUIRE, [keys.key, keys.fence, keys.queue], [
       dead,
       "30000",
       "0",
       "200",
       "1",
       `${QUEUE_SLACK_MS}`,
-      '{"pid":1}',
     ]);
     await delay(1_200); // well past its deadline; the live waiter refreshed meanwhile
     const deadline = -Number(await env.server.command("ZSCORE", keys.queue, `!${dead}`));

@@ -26,6 +26,8 @@ export interface AcquisitionSpec {
   readonly racing: boolean;
   readonly ttl: number;
   readonly fencing: boolean;
+  /** The identity its token carries ("" for none). */
+  readonly who: string;
   readonly fair: boolean;
   readonly blocking: boolean;
   readonly timeout: number;
@@ -43,7 +45,7 @@ export async function acquisition(
   hold: (token: string, result: AttemptResult) => void,
 ): Promise<boolean> {
   const { ops, driver, blocking, timeout, signal } = spec;
-  const token = acquisitionToken(spec.ttl, spec.fencing);
+  const token = acquisitionToken(spec.ttl, spec.fencing, spec.who);
   const waits = blocking && timeout > 0;
   const join = spec.fair && waits; // failed attempts queue the waiter
   const mark = join || (spec.racing && waits); // …or mark the lock as raced

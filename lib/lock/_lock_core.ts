@@ -45,6 +45,10 @@ interface Held {
   readonly token: string;
   readonly lease: Lease;
   readonly strategy: WaitStrategy;
+  /** When the hold began (`performance.now()` ms). */
+  readonly since: number;
+  /** Whether a renewal was sent: it may have recorded the hold's start (`LUA_WHO`). */
+  renewed: boolean;
 }
 
 /** One holder of one lock; see the module doc. */
@@ -134,7 +138,7 @@ export class LockCore {
     const held = this.#held;
     if (!held) throw new LockNotOwnedError(this.name, this.#notHeldReason());
     // A hand-off to a waiter of this process was not published: deliver it.
-    const outcome = handOnLocal(await this.#ops.release(held.token));
+    const outcome = handOnLocal(await this.#ops.release(held.token, held.renewed));
     held.lease.end();
     if (this.#held === held) this.#held = undefined;
     held.strategy.released?.(outcome, this.#driver, this.#ops.grants);
@@ -192,7 +196,8 @@ export class LockCore {
     }
     const sentAt = now();
     held.lease.extending(sentAt, length);
-    if (!(await this.#ops.extend(held.token, length))) {
+    held.renewed = true;
+    if (!(await this.#ops.extend(held.token, length, sentAt - held.since))) {
       held.lease.lose("extend() found the key gone or held by another holder");
       throw new LockNotOwnedError(this.name, "the key is gone or held by another holder");
     }
@@ -223,11 +228,18 @@ export class LockCore {
 
   #hold(token: string, result: AttemptResult, strategy: WaitStrategy): void {
     const { ttl, autoExtend, fencing } = this.settings;
-    const extend = (length: number) => this.#ops.extend(token, length);
+    // The hold began when the winning attempt was sent, or (a hand-off, whose
+    // `sentAt` is the waiter's latest attempt) about now.
+    const since = result.granted === undefined ? result.sentAt : now();
+    const extend = (length: number) => {
+      held.renewed = true;
+      return this.#ops.extend(token, length, now() - since);
+    };
     // A hand-off holds the key for `granted` ms until the first renewal.
     const first = result.granted ?? ttl;
     const lease = new Lease({ name: this.name, extend }, result.sentAt, ttl, autoExtend, first);
-    this.#held = { token, lease, strategy };
+    const held: Held = { token, lease, strategy, since, renewed: false };
+    this.#held = held;
     this.#lease = lease;
     this.#fence = fencing ? result.value : undefined;
   }

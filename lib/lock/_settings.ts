@@ -6,7 +6,7 @@
 
 import type { AcquireOptions, LockOptions } from "./options.ts";
 import type { RecordOptions } from "./record_options.ts";
-import { identityRecord } from "../util/_identity.ts";
+import { identityTag } from "../util/_identity.ts";
 import * as check from "./_validate.ts";
 
 /** Every option of `LockOptions`. */
@@ -29,7 +29,7 @@ export interface LockSettings extends Required<Omit<LockOptions, keyof RecordOpt
   readonly label: string | undefined;
   /** Whether holders record who they are. */
   readonly identity: boolean;
-  /** The identity record the scripts write ("" when `identity` is off). */
+  /** The identity tokens carry ("" when `identity` is off; `_token.ts`). */
   readonly who: string;
   /** The key prefix given (undefined: the primitive's own default). */
   readonly prefix: string | undefined;
@@ -72,7 +72,7 @@ export function lockSettings(
   };
 }
 
-/** Checks `label`, `identity` and `prefix`, and makes the identity record. */
+/** Checks `label`, `identity` and `prefix`, and makes the identity tag. */
 function recordSettings(o: RecordOptions) {
   const label = or<string | undefined>(
     o.label,
@@ -85,7 +85,7 @@ function recordSettings(o: RecordOptions) {
     undefined,
     (v) => check.checkPrefix("options.prefix", v),
   );
-  return { label, identity, who: identity ? identityRecord(label) : "", prefix };
+  return { label, identity, who: identity ? identityTag(label) : "", prefix };
 }
 
 /** Checks one acquisition's options (`extra`: keys a subclass adds). */

@@ -7,8 +7,8 @@
 
 /**
  * Where a primitive's keys live (`prefix`), and what its holders and fair
- * waiters record about themselves next to their lease (`identity`,
- * `label`), for `inspect()` and `redis-lock status` to show.
+ * waiters tell about themselves in their tokens (`identity`, `label`), for
+ * `inspect()` and `redis-lock status` to show.
  *
  * @example A labelled holder of another application's lock
  * ```ts
@@ -19,17 +19,18 @@
  */
 export interface RecordOptions {
   /**
-   * A label recorded with this holder's identity (a job id, a request id),
+   * A label carried with this holder's identity (a job id, a request id),
    * shown by `inspect()` and `redis-lock status`. At most 200 characters.
    * @default {undefined}
    */
   label?: string;
   /**
-   * Record who holds (host name, process id, runtime, when it was acquired,
-   * and `label`) in Redis next to the lease, and who waits in fair mode's
-   * queue. `false` records nothing: no host name is written to Redis. The
-   * host name is recorded only where it can be read without a permission
-   * prompt (on Deno: with `--allow-sys` granted).
+   * Tell who holds (host name, process id, runtime, when it was acquired,
+   * and `label`) and who waits in fair mode's queue, in the token Redis
+   * keeps anyway (no extra Redis command); a holder's first renewal records
+   * when its hold began. `false` records nothing: no host name is written
+   * to Redis. The host name is recorded only where it can be read without a
+   * permission prompt (on Deno: with `--allow-sys` granted).
    * @default {true}
    */
   identity?: boolean;

@@ -6,17 +6,13 @@
  */
 
 import type { RedisDriver } from "./driver.ts";
-import type {
-  HolderIdentity,
-  LockHolderInfo,
-  LockInspection,
-  LockWaiterInfo,
-} from "./inspection.ts";
+import type { LockHolderInfo, LockInspection, LockWaiterInfo } from "./inspection.ts";
 import { lockKeys } from "./_keys.ts";
 import { semaphoreKeys } from "./_semaphore_keys.ts";
 import { readWriteKeys } from "./_rw_keys.ts";
 import { LOCK_INSPECT, RW_INSPECT, SEM_INSPECT } from "./_inspect_scripts.ts";
 import { runScript, toInt } from "./_script_runner.ts";
+import { readToken, type TokenFacts } from "./_token.ts";
 
 /** Which primitive's keys to read. */
 export type PrimitiveKind = "lock" | "semaphore" | "rwlock";
@@ -29,40 +25,54 @@ function text(reply: unknown): string {
   return reply === null || reply === undefined ? "" : String(reply);
 }
 
-/** A record `<acquired at> <identity JSON>`: its two parts (none when unreadable). */
-export function readRecord(record: string): { at: number; identity: HolderIdentity } | undefined {
-  const space = record.indexOf(" ");
-  if (space < 0) return undefined;
-  try {
-    const identity = JSON.parse(record.slice(space + 1));
-    if (typeof identity !== "object" || identity === null) return undefined;
-    return { at: Number(record.slice(0, space)), identity };
-  } catch {
-    return undefined;
+/**
+ * When a holder's hold began, in Redis ms: as its first renewal recorded it
+ * (`since`), else estimated from its token and lease. A lease not renewed
+ * yet was set at the start of the hold to the token's ttl, so the hold began
+ * `ttl - leaseLeft` ago; that is exact for an acquisition and too early for
+ * a hand-off (whose first lease is shorter, and which renews within a third
+ * of it), so the later of it and the start of `acquire()` (the holder's
+ * clock, in the token) is taken. Undefined without an identity.
+ */
+function holdStart(
+  facts: TokenFacts,
+  since: string,
+  leaseLeft: number,
+  now: number,
+): number | undefined {
+  if (facts.identity === undefined) return undefined;
+  if (since !== "") return Number(since);
+  let start = facts.startedAt ?? -Infinity;
+  if (facts.ttl !== undefined && leaseLeft >= 0) {
+    start = Math.max(start, now - Math.max(0, facts.ttl - leaseLeft));
   }
+  return Number.isFinite(start) ? Math.min(start, now) : undefined;
 }
 
 function holder(fields: unknown[], fence: string, now: number): LockHolderInfo {
   const token = text(fields[0]);
-  const record = readRecord(text(fields[2]));
+  const facts = readToken(token);
+  const leaseLeft = toInt(fields[1]);
+  const at = holdStart(facts, text(fields[2]), leaseLeft, now);
   const mode = MODES[text(fields[3])];
-  const fenced = token.endsWith("#f") && fence !== "";
+  const fenced = facts.fencing && fence !== "";
   return {
     token,
-    ...(record && { identity: record.identity }),
-    ...(record && record.at > 0 && { acquiredAt: record.at, age: Math.max(0, now - record.at) }),
-    leaseLeft: toInt(fields[1]),
+    ...(facts.identity && { identity: facts.identity }),
+    ...(at !== undefined && { acquiredAt: at, age: Math.max(0, now - at) }),
+    leaseLeft,
     ...(fenced && { fencingToken: Number(fence) }),
     ...(mode && { mode }),
   };
 }
 
 function waiter(fields: unknown[]): LockWaiterInfo {
-  const record = readRecord(text(fields[2]));
+  const token = text(fields[0]);
+  const identity = readToken(token).identity;
   const mode = MODES[text(fields[3])];
   return {
-    token: text(fields[0]),
-    ...(record && { identity: record.identity }),
+    token,
+    ...(identity && { identity }),
     waited: toInt(fields[1]),
     ...(mode && { mode }),
   };

@@ -1,13 +1,15 @@
 /**
  * The read-only scripts behind `inspect()`: one atomic read of who holds a
- * primitive and who waits for it, with their identity records (`LUA_WHO`).
+ * primitive and who waits for it, with the start of each hold where a
+ * renewal recorded it (`LUA_WHO`).
  * Each writes nothing (expired queue entries are skipped, not dropped).
  *
  * All three reply alike: `{now, fence, n, holders..., waiters...}`: Redis
  * time (ms), the fencing counter ("" when none), the number of holders,
- * then 4 fields per holder (token, lease left in ms, identity record or "",
- * mode "r"/"w"/"") and 4 per live queued waiter, oldest first (token, ms
- * waited, identity record or "", mode).
+ * then 4 fields per holder (token, lease left in ms, the start of its hold
+ * in Redis ms as its first renewal recorded it or "", mode "r"/"w"/"") and
+ * 4 per live queued waiter, oldest first (token, ms waited, "", mode). Who
+ * each is, is in its token (`_token.ts`).
  *
  * @module
  */
@@ -16,7 +18,7 @@ import { LUA_CLOCK } from "./_lua.ts";
 import type { Script } from "./_scripts.ts";
 
 /**
- * KEYS: ..., the identity records' prefix (last). ARGV: max, rw ("1": entry
+ * KEYS: ..., the records' prefix (last). ARGV: max, rw ("1": entry
  * ids carry the waiter's mode, as the read-write lock's queue does).
  */
 const LUA_INSPECT = LUA_CLOCK + `
@@ -25,7 +27,9 @@ local WHO = KEYS[#KEYS]
 local out = {0, ''}
 local holders = {}
 local function held(token, left, mode)
-  holders[#holders + 1] = {token, left, redis.call('GET', WHO .. token) or '', mode}
+  local since = ''
+  if string.find(token, '~', 1, true) then since = redis.call('GET', WHO .. token) or '' end
+  holders[#holders + 1] = {token, left, since, mode}
 end
 local function now_us()
   local t = clock()
@@ -57,10 +61,9 @@ local function finish(q)
           mode = entry % 2 == 1 and 'w' or 'r'
           arrival = math.floor(entry / 2)
         end
-        local record = redis.call('GET', WHO .. token) or ''
         out[#out + 1] = token
         out[#out + 1] = math.max(0, math.floor((us - arrival) / 1000))
-        out[#out + 1] = record
+        out[#out + 1] = ''
         out[#out + 1] = mode
         listed = listed + 1
       end

@@ -33,9 +33,9 @@ export interface LockKeys {
    */
   readonly grants: string;
   /**
-   * Where holders and fair waiters record who they are: `<who><token>` is a
-   * string `<acquired at, Redis ms, 0 while queued> <identity JSON>` that
-   * expires with the holder's lease (the waiter's liveness).
+   * Where a holder's first renewal records when its hold began:
+   * `<who><token>` holds Redis ms and expires with the lease (who it is, is
+   * in the token itself: `_token.ts`).
    */
   readonly who: string;
 }

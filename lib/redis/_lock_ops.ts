@@ -73,8 +73,6 @@ export interface OpsConfig {
   readonly fencing: boolean;
   readonly fair: boolean;
   readonly handoffTimeout: number;
-  /** The identity record holders write ("" for none). */
-  readonly who: string;
 }
 
 /**
@@ -90,10 +88,16 @@ export interface HolderOps {
   readonly grants: string;
   /** One attempt; see {@linkcode LockOps.attempt}. */
   attempt(token: string, join: boolean): Promise<AttemptResult>;
-  /** Release by token, or leave the queue; see {@linkcode LockOps.release}. */
-  release(token: string): Promise<ReleaseOutcome>;
-  /** Sets the lease to `ttl` ms if `token` holds; true when it did. */
-  extend(token: string, ttl: number): Promise<boolean>;
+  /**
+   * Release by token, or leave the queue; see {@linkcode LockOps.release}.
+   * `renewed`: the holder renewed, so it has a record (`LUA_WHO`) to delete.
+   */
+  release(token: string, renewed?: boolean): Promise<ReleaseOutcome>;
+  /**
+   * Sets the lease to `ttl` ms if `token` holds; true when it did. `held`:
+   * how long it has held, in ms (recorded at the first renewal).
+   */
+  extend(token: string, ttl: number, held: number): Promise<boolean>;
   /** The lease left to `token` (-1 without TTL), else -2. */
   ownedTtl(token: string): Promise<number>;
   /** Whether it cannot be taken now (the lock is held, no permit is free). */
@@ -107,26 +111,24 @@ export class LockOps extends ScriptOps<LockKeys, OpsConfig> implements HolderOps
    * marks the lock as raced, so that a release announces itself (race mode).
    */
   async attempt(token: string, join: boolean): Promise<AttemptResult> {
-    const { key, fence, queue, racers, who } = this.keys;
+    const { key, fence, queue, racers } = this.keys;
     const { ttl, fencing, fair, handoffTimeout } = this.config;
     const sentAt = now();
     const fenced = fencing ? "1" : "0";
     const reply = fair
-      ? await this.eval(FAIR_ACQUIRE, [key, fence, queue, who + token], [
+      ? await this.eval(FAIR_ACQUIRE, [key, fence, queue], [
         token,
         `${ttl}`,
         fenced,
         `${handoffTimeout}`,
         join ? "1" : "0",
         `${QUEUE_SLACK_MS}`,
-        this.config.who,
       ])
-      : await this.eval(ACQUIRE, [key, fence, racers, who + token], [
+      : await this.eval(ACQUIRE, [key, fence, racers], [
         token,
         `${ttl}`,
         fenced,
         join ? `${RACER_MARK_MS}` : "0",
-        this.config.who,
       ]);
     return attemptResult(reply, sentAt);
   }
@@ -136,17 +138,18 @@ export class LockOps extends ScriptOps<LockKeys, OpsConfig> implements HolderOps
    * and it went to a queued waiter, "freed" when it owned it and nobody was
    * queued, "not owned" otherwise.
    */
-  async release(token: string): Promise<ReleaseOutcome> {
+  async release(token: string, renewed = false): Promise<ReleaseOutcome> {
     const { key, fence, queue, racers, channel, who } = this.keys;
     const args = handOffArgs(this.driver, token, channel, this.config.handoffTimeout);
-    const keys = [key, fence, queue, racers, who + token];
+    const keys = [key, fence, queue, racers];
+    if (renewed) keys.push(who + token);
     return releaseOutcome(await this.eval(RELEASE, keys, args));
   }
 
   /** Sets the lease to `ttl` ms if `token` owns the lock; true when it did. */
-  async extend(token: string, ttl: number): Promise<boolean> {
+  async extend(token: string, ttl: number, held: number): Promise<boolean> {
     const keys = [this.keys.key, this.keys.who + token];
-    return toInt(await this.eval(EXTEND, keys, [token, `${ttl}`])) === 1;
+    return toInt(await this.eval(EXTEND, keys, [token, `${ttl}`, `${Math.round(held)}`])) === 1;
   }
 
   /** The key's PTTL when `token` owns it (-1 without TTL), else -2. */

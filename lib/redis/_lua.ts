@@ -34,44 +34,27 @@ end
 `;
 
 /**
- * Who holds and who waits: `<base>:who:<token>` holds
- * `<acquired at, Redis ms; 0 while queued> <identity JSON>` and expires with
- * the holder's lease (a queued waiter's: with its liveness). A script that
- * uses these helpers passes its own token's record as its last KEY and its
- * token as ARGV[1]; `who(t)` names another token's record from it (same
- * hash tag, so the same slot). An empty identity writes nothing.
- * - `who_took(t, id, ms)`: `t` holds from now (a new acquisition);
- * - `who_held(t, id, ms)`: `t` holds on (a retry, a hand-off taken up): its
- *   record keeps its start, and lives `ms`; made now when missing;
- * - `who_queued(t, id, ms)`: `t` waits (acquired at 0);
- * - `who_granted(t, ms)`: a hand-off to `t`: its waiter's record starts now;
- * - `who_kept(t, ms)`: a renewal; `who_gone(t)`: a release.
+ * When a holder started holding. Who holds and who waits costs Redis nothing:
+ * it is in the token (`_token.ts`), which the key, the holders' sets and the
+ * queue hold anyway. What the token cannot carry is when a hold began after
+ * a wait, so a holder's first renewal (never on the hot path: short holds
+ * never renew) records it: `<base>:who:<token>` holds the start in Redis ms
+ * and expires with the lease. A script that renews passes that record as
+ * its last KEY and the token as ARGV[1]; a release passes it only when the
+ * holder renewed, and deletes it.
+ * - `who_kept(ms, held)`: a renewal for `ms` of a holder that has held for
+ *   `held` ms (by its own clock): the record is made (start: now - held)
+ *   or lives `ms` longer. Nothing for a token without an identity.
+ *
+ * It comes after `LUA_CLOCK` (or a helper set that includes it).
  */
-export const LUA_WHO: string = LUA_CLOCK + `
-local function who(token)
-  local own = KEYS[#KEYS]
-  return string.sub(own, 1, #own - #ARGV[1]) .. token
-end
-local function who_took(token, id, ms)
-  if id ~= '' then redis.call('SET', who(token), now_ms() .. ' ' .. id, 'PX', ms) end
-end
-local function who_held(token, id, ms)
-  if redis.call('PEXPIRE', who(token), ms) == 0 then who_took(token, id, ms) end
-end
-local function who_queued(token, id, ms)
-  if id ~= '' then redis.call('SET', who(token), '0 ' .. id, 'PX', ms) end
-end
-local function who_granted(token, ms)
-  local k = who(token)
-  local v = redis.call('GET', k)
-  local at = v and string.find(v, ' ', 1, true)
-  if at then redis.call('SET', k, now_ms() .. string.sub(v, at), 'PX', ms) end
-end
-local function who_kept(token, ms)
-  redis.call('PEXPIRE', who(token), ms)
-end
-local function who_gone(token)
-  redis.call('DEL', who(token))
+export const LUA_WHO: string = `
+local function who_kept(ms, held)
+  if not string.find(ARGV[1], '~', 1, true) then return end
+  local k = KEYS[#KEYS]
+  if redis.call('PEXPIRE', k, ms) == 0 then
+    redis.call('SET', k, string.format('%.0f', now_ms() - held), 'PX', ms)
+  end
 end
 `;
 
@@ -79,8 +62,7 @@ end
  * Fair mode's Lua helpers, shared by every primitive's scripts (the lock's
  * here, the others' in their own files). A queue is one sorted set holding
  * each waiter's token scored by its entry id (arrival, Redis µs, > 0) and
- * `!<token>` scored by minus its liveness deadline (Redis ms, < 0). They
- * come after `LUA_WHO`'s.
+ * `!<token>` scored by minus its liveness deadline (Redis ms, < 0).
  * - `live_head(q)`: the oldest live waiter and its entry, dropping dead ones
  *   (one read when there are none);
  * - `leave_queue(q, token)`;
@@ -97,8 +79,10 @@ end
  *   releaser's local mark (ARGV[5]) and not `publish_only`, else
  *   `grant <token> <fence> <ms> <entry>` published with ARGV[4] on its
  *   process's channel `ARGV[2]:<mark>`, and 2.
+ *
+ * They include `LUA_CLOCK`.
  */
-export const LUA_QUEUE: string = LUA_WHO + `
+export const LUA_QUEUE: string = LUA_CLOCK + `
 local function first_entry(q)
   local head = redis.call('ZRANGEBYSCORE', q, '(0', '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
   return head[1], head[2]
@@ -111,7 +95,6 @@ local function live_head(q)
   if not first[1] or string.sub(first[1], 1, 1) ~= '!' then return first[1], first[2] end
   for _, gone in ipairs(redis.call('ZRANGEBYSCORE', q, now, '(0')) do
     redis.call('ZREM', q, gone, string.sub(gone, 2))
-    who_gone(string.sub(gone, 2))
   end
   return first_entry(q)
 end

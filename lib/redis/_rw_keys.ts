@@ -28,7 +28,7 @@ export interface ReadWriteKeys {
   readonly channel: string;
   /** This process's hand-off channel, `<channel>:<mark>`. */
   readonly grants: string;
-  /** Where holders and waiters record who they are (see `LockKeys.who`). */
+  /** Where a holder's renewal records when its hold began (see `LockKeys.who`). */
   readonly who: string;
 }
 

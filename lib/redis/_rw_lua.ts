@@ -2,8 +2,8 @@
  * The read-write lock's Lua helpers, prepended (after `LUA_QUEUE`) to its
  * scripts. Every script of it has the same layout:
  *
- * KEYS: writer, readers, fencing counter, queue, the token's identity
- * record (`LUA_WHO`; every holder and queued waiter records its identity).
+ * KEYS: writer, readers, fencing counter, queue, and the token's record
+ * (`LUA_WHO`) for a renewal, or for a release when the holder renewed.
  * ARGV: token, channel, hand-off ms, publish command (`PUBLISH` or
  * `SPUBLISH`), the releaser's local mark ("-" for none), then the script's
  * own arguments. ARGV[2..5] are what `grant_ms` and `announce` read.
@@ -48,7 +48,7 @@ local function add_reader(token, ms)
   keep_readers(ms)
 end
 local function reader_fence(token)
-  if string.sub(token, -2) ~= '#f' then return 0 end
+  if not string.find(token, '#f', 1, true) then return 0 end
   return tonumber(redis.call('GET', KEYS[3]) or '0')
 end
 local function first_writer(q)
@@ -64,7 +64,6 @@ local function first_writer(q)
 end
 local function hand(state, token, entry, fence, px)
   leave_queue(KEYS[4], token)
-  who_granted(token, px)
   -- At most one local hand-off fits in the reply; the others are published.
   local r = announce(token, entry, fence, px, not state.may_local or state.reply ~= nil)
   if type(r) == 'table' then state.reply = r end
@@ -80,7 +79,7 @@ local function promote(state)
       if readers > 0 then return end
       redis.call('SET', KEYS[1], head, 'PX', px)
       local fence = 0
-      if string.sub(head, -2) == '#f' then fence = next_fence(KEYS[3]) end
+      if string.find(head, '#f', 1, true) then fence = next_fence(KEYS[3]) end
       hand(state, head, entry, fence, px)
       return
     end

@@ -24,8 +24,6 @@ export interface ReadWriteConfig {
   readonly ttl: number;
   readonly fencing: boolean;
   readonly handoffTimeout: number;
-  /** The identity record holders write ("" for none). */
-  readonly who: string;
 }
 
 /** See the module doc. */
@@ -56,19 +54,19 @@ export class ReadWriteOps extends ScriptOps<ReadWriteKeys, ReadWriteConfig> impl
       `${ttl}`,
       fencing ? "1" : "0",
       join ? "1" : "0",
-      this.config.who,
     ]);
     return attemptResult(reply, sentAt);
   }
 
   /** Releases (or leaves the queue), handing the lock on from the queue's head. */
-  async release(token: string): Promise<ReleaseOutcome> {
-    return releaseOutcome(await this.#run(RW_RELEASE, token, []));
+  async release(token: string, renewed = false): Promise<ReleaseOutcome> {
+    return releaseOutcome(await this.#run(RW_RELEASE, token, [], renewed));
   }
 
   /** Sets the lease to `ttl` ms if `token` holds; true when it did. */
-  async extend(token: string, ttl: number): Promise<boolean> {
-    return toInt(await this.#run(RW_EXTEND, token, [`${ttl}`])) === 1;
+  async extend(token: string, ttl: number, held: number): Promise<boolean> {
+    const args = [`${ttl}`, `${Math.round(held)}`];
+    return toInt(await this.#run(RW_EXTEND, token, args, true)) === 1;
   }
 
   /** The lease left to `token` (-1 without TTL), else -2. */
@@ -81,11 +79,16 @@ export class ReadWriteOps extends ScriptOps<ReadWriteKeys, ReadWriteConfig> impl
     return toInt(await this.#run(RW_LOCKED, "", [])) === 1;
   }
 
-  /** Runs `script` for `token` (the scripts' common KEYS and ARGV first). */
-  #run(script: Script, token: string, extra: string[]): Promise<unknown> {
+  /**
+   * Runs `script` for `token` (the scripts' common KEYS and ARGV first; with
+   * `record`, the token's record as the last KEY).
+   */
+  #run(script: Script, token: string, extra: string[], record = false): Promise<unknown> {
     const { writer, readers, fence, queue, who, channel } = this.keys;
     const args = handOffArgs(this.driver, token, channel, this.config.handoffTimeout);
     args.push(this.#mode, ...extra);
-    return this.eval(script, [writer, readers, fence, queue, who + token], args);
+    const keys = [writer, readers, fence, queue];
+    if (record) keys.push(who + token);
+    return this.eval(script, keys, args);
   }
 }

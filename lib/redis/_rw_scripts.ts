@@ -13,6 +13,7 @@
  */
 
 import { LUA_RW } from "./_rw_lua.ts";
+import { LUA_WHO } from "./_lua.ts";
 import type { Script } from "./_scripts.ts";
 
 /**
@@ -22,8 +23,7 @@ import type { Script } from "./_scripts.ts";
  * refreshes its liveness) in its mode. An attempt that found a reader's
  * lease over hands the lock on (`promote`, published only), so a writer
  * behind a crashed reader need not wait for its own next attempt.
- * ARGV[7]: ttl (ms), ARGV[8]: fencing ("1"/"0"), ARGV[9]: join ("1"/"0"),
- * ARGV[10]: identity ("" for none).
+ * ARGV[7]: ttl (ms), ARGV[8]: fencing ("1"/"0"), ARGV[9]: join ("1"/"0").
  * Reply: `{1, fence}` when held (a writer: a new fencing token; a reader:
  * the counter's value, the last write's token; 0 without fencing);
  * `{0, wait}` when not, where wait is the writer's PTTL, else the earliest
@@ -40,7 +40,6 @@ local holder = redis.call('GET', KEYS[1])
 if writing then
   if holder == token then
     redis.call('PEXPIRE', KEYS[1], ttl)
-    who_held(token, ARGV[10], ttl)
     leave_queue(q, token)
     if fenced then return {1, next_fence(KEYS[3])} end
     return {1, 0}
@@ -49,7 +48,6 @@ if writing then
     local head = live_head(q)
     if not head or head == token then
       redis.call('SET', KEYS[1], token, 'PX', ttl)
-      who_took(token, ARGV[10], ttl)
       if head then leave_queue(q, token) end
       if fenced then return {1, next_fence(KEYS[3])} end
       return {1, 0}
@@ -68,7 +66,6 @@ else
   end
   if enter then
     add_reader(token, ttl)
-    if mine then who_held(token, ARGV[10], ttl) else who_took(token, ARGV[10], ttl) end
     leave_queue(q, token)
     if fenced then return {1, tonumber(redis.call('GET', KEYS[3]) or '0')} end
     return {1, 0}
@@ -82,7 +79,6 @@ if wait == -2 then
 end
 if ARGV[9] ~= '1' then return {0, wait} end
 local entry = queue_up(q, token, tonumber(ARGV[3]), SLACK, writing and 1 or 0)
-who_queued(token, ARGV[10], tonumber(ARGV[3]) + SLACK)
 return {0, wait, entry}`,
 };
 
@@ -100,7 +96,7 @@ export const RW_RELEASE: Script = {
   source: LUA_RW + `
 local token = ARGV[1]
 local owned = false
-who_gone(token)
+if KEYS[5] then redis.call('DEL', KEYS[5]) end
 if redis.call('GET', KEYS[1]) == token then
   redis.call('DEL', KEYS[1])
   owned = true
@@ -122,20 +118,22 @@ return 1`,
 };
 
 /**
- * Sets the token's lease to ARGV[7] ms if it holds. Reply: 1 when it did, else 0.
+ * Sets the token's lease to ARGV[7] ms if it holds, and records when its
+ * hold began (ARGV[8]: how long it has held, ms; `who_kept`).
+ * Reply: 1 when it did, else 0.
  */
 export const RW_EXTEND: Script = {
   name: "rw_extend",
-  source: LUA_RW + `
+  source: LUA_RW + LUA_WHO + `
 if ARGV[6] == 'w' then
   if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-  who_kept(ARGV[1], ARGV[7])
+  who_kept(tonumber(ARGV[7]), tonumber(ARGV[8]))
   return redis.call('PEXPIRE', KEYS[1], ARGV[7])
 end
 local deadline = redis.call('ZSCORE', KEYS[2], ARGV[1])
 if deadline and tonumber(deadline) > now_ms() then
   add_reader(ARGV[1], tonumber(ARGV[7]))
-  who_kept(ARGV[1], ARGV[7])
+  who_kept(tonumber(ARGV[7]), tonumber(ARGV[8]))
   return 1
 end
 return 0`,

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { LUA_QUEUE, LUA_WHO } from "./_lua.ts";
+import { LUA_CLOCK, LUA_QUEUE, LUA_WHO } from "./_lua.ts";
 
 /** A named Lua script; its SHA-1 is computed once, when first run. */
 export interface Script {
@@ -29,24 +29,20 @@ export const RACER_MARK_MS = 2_500;
  * fencing token (the one issued then was never seen, and the counter may
  * have been lost since). A race-mode waiter's failed attempt marks the lock
  * as raced ({@linkcode RACER_MARK_MS}).
- * The holder's identity is recorded (`LUA_WHO`), unless it is "".
- * KEYS: lock key, fencing counter, racers mark, the token's record.
- * ARGV: token, ttl (ms), fencing ("1"/"0"), mark (ms, "0" for none),
- * identity.
+ * KEYS: lock key, fencing counter, racers mark.
+ * ARGV: token, ttl (ms), fencing ("1"/"0"), mark (ms, "0" for none).
  * Reply: `{1, fencingToken or 0}` when taken, `{0, pttl}` when held
  * (pttl is -1 for a key without TTL).
  */
 export const ACQUIRE: Script = {
   name: "acquire",
-  source: LUA_WHO + `
+  source: LUA_CLOCK + `
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  who_took(ARGV[1], ARGV[5], ARGV[2])
   if ARGV[3] == '1' then return {1, next_fence(KEYS[2])} end
   return {1, 0}
 end
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  who_held(ARGV[1], ARGV[5], ARGV[2])
   if ARGV[3] == '1' then return {1, next_fence(KEYS[2])} end
   return {1, 0}
 end
@@ -67,10 +63,9 @@ export const QUEUE_SLACK_MS = 500;
  * already made to this token; otherwise join (or stay in) the queue and
  * refresh this waiter's liveness deadline. The queue then expires
  * {@linkcode QUEUE_SLACK_MS} after the latest liveness deadline.
- * The holder's (or queued waiter's) identity is recorded (`LUA_WHO`).
- * KEYS: lock key, fencing counter, queue, the token's record.
+ * KEYS: lock key, fencing counter, queue.
  * ARGV: token, ttl (ms), fencing ("1"/"0"), liveness (ms), join ("1"/"0"),
- * slack (ms), identity ("" for none).
+ * slack (ms).
  * Reply: `{1, fencingToken or 0}` when held; `{0, pttl}` when not (pttl is
  * -2 when the lock is free but promised to an earlier waiter), with a third
  * element when queued: the queue entry's id (as a string), which a hand-off
@@ -82,13 +77,11 @@ export const FAIR_ACQUIRE: Script = {
 local owner = redis.call('GET', KEYS[1])
 if not owner and redis.call('EXISTS', KEYS[3]) == 0 then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  who_took(ARGV[1], ARGV[7], ARGV[2])
   if ARGV[3] == '1' then return {1, next_fence(KEYS[2])} end
   return {1, 0}
 end
 if owner == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  who_held(ARGV[1], ARGV[7], ARGV[2])
   if ARGV[3] == '1' then return {1, next_fence(KEYS[2])} end
   return {1, 0}
 end
@@ -96,7 +89,6 @@ if not owner then
   local head = live_head(KEYS[3])
   if not head or head == ARGV[1] then
     redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-    who_took(ARGV[1], ARGV[7], ARGV[2])
     if head then leave_queue(KEYS[3], ARGV[1]) end
     if ARGV[3] == '1' then return {1, next_fence(KEYS[2])} end
     return {1, 0}
@@ -104,7 +96,6 @@ if not owner then
 end
 if ARGV[5] ~= '1' then return {0, redis.call('PTTL', KEYS[1])} end
 local entry = queue_up(KEYS[3], ARGV[1], tonumber(ARGV[4]), tonumber(ARGV[6]))
-who_queued(ARGV[1], ARGV[7], tonumber(ARGV[4]) + tonumber(ARGV[6]))
 return {0, redis.call('PTTL', KEYS[1]), entry}`,
 };
 
@@ -120,8 +111,8 @@ return {0, redis.call('PTTL', KEYS[1]), entry}`,
  * then dropped: a waiter that loses the race marks it again with its failed
  * attempt, before the next release can come). Otherwise the token just
  * leaves the queue.
- * The token's identity record goes; a hand-off's waiter's starts its hold.
- * KEYS: lock key, fencing counter, queue, racers mark, the token's record.
+ * KEYS: lock key, fencing counter, queue, racers mark, and the token's
+ * record (`LUA_WHO`) when it renewed (deleted).
  * ARGV: token, channel,
  * grant (ms), publish command (`PUBLISH`, or `SPUBLISH` for sharded
  * Pub/Sub), and optionally the releaser's local marker: a waiter whose token
@@ -135,7 +126,7 @@ return {0, redis.call('PTTL', KEYS[1]), entry}`,
 export const RELEASE: Script = {
   name: "release",
   source: LUA_QUEUE + `
-who_gone(ARGV[1])
+if KEYS[5] then redis.call('DEL', KEYS[5]) end
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   leave_queue(KEYS[3], ARGV[1])
   return 0
@@ -145,9 +136,8 @@ if head then
   leave_queue(KEYS[3], head)
   local px = grant_ms(head)
   redis.call('SET', KEYS[1], head, 'PX', px)
-  who_granted(head, px)
   local fence = 0
-  if string.sub(head, -2) == '#f' then fence = next_fence(KEYS[2]) end
+  if string.find(head, '#f', 1, true) then fence = next_fence(KEYS[2]) end
   return announce(head, entry, fence, px)
 end
 redis.call('DEL', KEYS[1])
@@ -156,16 +146,17 @@ return 1`,
 };
 
 /**
- * Set the remaining lease (and the holder's identity record's) if the
- * token owns the lock.
- * KEYS: lock key, the token's record. ARGV: token, ttl (ms).
+ * Set the remaining lease if the token owns the lock, and record when its
+ * hold began (`LUA_WHO`'s `who_kept`).
+ * KEYS: lock key, the token's record. ARGV: token, ttl (ms), how long the
+ * holder has held (ms, by its clock).
  * Reply: 1 when extended, else 0.
  */
 export const EXTEND: Script = {
   name: "extend",
-  source: `
+  source: LUA_CLOCK + LUA_WHO + `
 if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('PEXPIRE', KEYS[2], ARGV[2])
+  who_kept(tonumber(ARGV[2]), tonumber(ARGV[3]))
   return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
 return 0`,

@@ -24,7 +24,7 @@ export interface SemaphoreKeys {
   readonly channel: string;
   /** This process's hand-off channel: `<channel>:<mark>`. */
   readonly grants: string;
-  /** Where holders and waiters record who they are (see `LockKeys.who`). */
+  /** Where a holder's renewal records when its hold began (see `LockKeys.who`). */
   readonly who: string;
 }
 

@@ -31,10 +31,10 @@ export interface SemaphoreConfig extends OpsConfig {
 export class SemaphoreOps extends ScriptOps<SemaphoreKeys, SemaphoreConfig> implements HolderOps {
   /** One attempt (see `SEM_ACQUIRE`); with `join`, a failure queues or marks. */
   async attempt(token: string, join: boolean): Promise<AttemptResult> {
-    const { holders, queue, racers, who } = this.keys;
+    const { holders, queue, racers } = this.keys;
     const { ttl, limit, fair, handoffTimeout } = this.config;
     const sentAt = now();
-    const reply = await this.eval(SEM_ACQUIRE, [holders, queue, racers, who + token], [
+    const reply = await this.eval(SEM_ACQUIRE, [holders, queue, racers], [
       token,
       `${ttl}`,
       `${limit}`,
@@ -43,24 +43,24 @@ export class SemaphoreOps extends ScriptOps<SemaphoreKeys, SemaphoreConfig> impl
       `${QUEUE_SLACK_MS}`,
       fair ? "1" : "0",
       join ? `${RACER_MARK_MS}` : "0",
-      this.config.who,
     ]);
     return attemptResult(reply, sentAt);
   }
 
   /** Releases the permit (handing it on), or leaves the queue; see `SEM_RELEASE`. */
-  async release(token: string): Promise<ReleaseOutcome> {
+  async release(token: string, renewed = false): Promise<ReleaseOutcome> {
     const { holders, queue, racers, channel, who } = this.keys;
     const { handoffTimeout, limit } = this.config;
     const args = handOffArgs(this.driver, token, channel, handoffTimeout);
     args.push(`${limit}`, `${QUEUE_SLACK_MS}`);
-    const keys = [holders, queue, racers, who + token];
+    const keys = [holders, queue, racers];
+    if (renewed) keys.push(who + token);
     return releaseOutcome(await this.eval(SEM_RELEASE, keys, args));
   }
 
   /** Sets the lease to `ttl` ms if `token` still holds a permit; true when it did. */
-  async extend(token: string, ttl: number): Promise<boolean> {
-    const args = [token, `${ttl}`, `${QUEUE_SLACK_MS}`];
+  async extend(token: string, ttl: number, held: number): Promise<boolean> {
+    const args = [token, `${ttl}`, `${QUEUE_SLACK_MS}`, `${Math.round(held)}`];
     const keys = [this.keys.holders, this.keys.who + token];
     return toInt(await this.eval(SEM_EXTEND, keys, args)) === 1;
   }

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { LUA_CLOCK, LUA_QUEUE } from "./_lua.ts";
+import { LUA_CLOCK, LUA_QUEUE, LUA_WHO } from "./_lua.ts";
 import type { Script } from "./_scripts.ts";
 
 /**
@@ -39,10 +39,9 @@ end
  * was lost, or a hand-off) counts as taken, its lease renewed. Otherwise,
  * with `join`, the waiter joins or stays in the queue (fair) or marks the
  * semaphore as raced (race mode).
- * The holder's (or queued waiter's) identity is recorded (`LUA_WHO`).
- * KEYS: holders, queue, racers mark, the token's record.
+ * KEYS: holders, queue, racers mark.
  * ARGV: token, ttl (ms), limit, liveness (ms), join ("1"/"0"), slack (ms),
- * fair ("1"/"0"), racers mark (ms), identity ("" for none).
+ * fair ("1"/"0"), racers mark (ms).
  * Reply: `{1, 0}` when held; `{0, ms}` when not, where `ms` is how long
  * until the earliest holder's lease ends, or -2 when a permit is free but
  * owed to earlier waiters; with a third element when queued: the queue
@@ -56,7 +55,6 @@ local slack = tonumber(ARGV[6])
 local free = tonumber(ARGV[3]) - live(h)
 if redis.call('ZSCORE', h, token) then
   hold(h, token, tonumber(ARGV[2]), slack)
-  who_held(token, ARGV[9], ARGV[2])
   return {1, 0}
 end
 local fair = ARGV[7] == '1'
@@ -70,7 +68,6 @@ if free > 0 then
   end
   if place < free then
     hold(h, token, tonumber(ARGV[2]), slack)
-    who_took(token, ARGV[9], ARGV[2])
     if queued then leave_queue(q, token) end
     return {1, 0}
   end
@@ -86,7 +83,6 @@ if not fair then
   return {0, wait}
 end
 local entry = queue_up(q, token, tonumber(ARGV[4]), slack)
-who_queued(token, ARGV[9], tonumber(ARGV[4]) + slack)
 return {0, wait, entry}`,
 };
 
@@ -97,8 +93,8 @@ return {0, wait, entry}`,
  * ttl, until its first renewal; told as `LUA_QUEUE`'s `announce` says), or,
  * with nobody queued, `released` is published on the channel if race-mode
  * waiters marked the semaphore. Otherwise the token just leaves the queue.
- * The token's identity record goes; a hand-off's waiter's starts its hold.
- * KEYS: holders, queue, racers mark, the token's record.
+ * KEYS: holders, queue, racers mark, and the token's record (`LUA_WHO`)
+ * when it renewed (deleted).
  * ARGV: token, channel, grant (ms),
  * publish command (`PUBLISH`/`SPUBLISH`), the releaser's local marker,
  * limit, slack (ms).
@@ -111,7 +107,7 @@ export const SEM_RELEASE: Script = {
   source: LUA_HOLDERS + `
 local h, q = KEYS[1], KEYS[2]
 live(h)
-who_gone(ARGV[1])
+if KEYS[4] then redis.call('DEL', KEYS[4]) end
 if redis.call('ZREM', h, ARGV[1]) == 0 then
   leave_queue(q, ARGV[1])
   return 0
@@ -123,7 +119,6 @@ if tonumber(ARGV[6]) > redis.call('ZCARD', h) then
     leave_queue(q, head)
     local px = grant_ms(head)
     hold(h, head, px, tonumber(ARGV[7]))
-    who_granted(head, px)
     return announce(head, entry, 0, px)
   end
 end
@@ -132,17 +127,19 @@ return 1`,
 };
 
 /**
- * Set a holder's remaining lease if the token still holds a permit.
- * KEYS: holders, the token's record. ARGV: token, ttl (ms), slack (ms).
+ * Set a holder's remaining lease if the token still holds a permit, and
+ * record when its hold began (`LUA_WHO`'s `who_kept`).
+ * KEYS: holders, the token's record. ARGV: token, ttl (ms), slack (ms), how
+ * long the holder has held (ms, by its clock).
  * Reply: 1 or 0.
  */
 export const SEM_EXTEND: Script = {
   name: "sem_extend",
-  source: LUA_HOLDERS + `
+  source: LUA_HOLDERS + LUA_WHO + `
 local lease = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if not lease or tonumber(lease) <= now_ms() then return 0 end
 hold(KEYS[1], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]))
-who_kept(ARGV[1], ARGV[2])
+who_kept(tonumber(ARGV[2]), tonumber(ARGV[4]))
 return 1`,
 };
 

@@ -1,7 +1,7 @@
 /**
  * The token of one acquisition, in one place. The scripts read parts of it:
  *
- * `<uuid>@<mark>.<ttl>[#f]`
+ * `<uuid>@<mark>.<ttl>[#f][~<at>,<identity>]`
  *
  * - `<uuid>`: `crypto.randomUUID()`, fresh for each acquisition;
  * - `@<mark>.`: {@linkcode LOCAL_MARK}, 64 random bits of this copy of the
@@ -11,12 +11,21 @@
  *   `<lock channel>:<mark>` (`RELEASE` reads it with `@(%x+)%.`);
  * - `<ttl>`: the waiter's lease in ms: a hand-off holds the key no longer
  *   than this (`RELEASE` reads it with `%.(%d+)`);
- * - `#f`: the waiter wants a fencing token with a hand-off.
+ * - `#f`: the waiter wants a fencing token with a hand-off (`RELEASE` looks
+ *   for it with a plain find: nothing after it can hold a `#`);
+ * - `~<at>,<identity>` (unless `identity: false`): who acquires, carried in
+ *   the token so that recording it costs Redis nothing: the key, the queue
+ *   and the holders' sets hold tokens anyway. `<at>` is when `acquire()`
+ *   began (the caller's wall clock, ms, base 36), `<identity>` the
+ *   URI-encoded `identityTag` (`lib/util/_identity.ts`: no `,`, space, `@`
+ *   or `#`; a hand-off message splits on spaces).
  *
  * @module
  */
 
 import { newToken } from "../util/_runtime.ts";
+import { readIdentityTag } from "../util/_identity.ts";
+import type { HolderIdentity } from "./inspection.ts";
 
 /** 64 random bits (hex) of this copy of the module; also names its hand-off channel. */
 export const MARK: string = newToken().replaceAll("-", "").slice(0, 16);
@@ -24,7 +33,40 @@ export const MARK: string = newToken().replaceAll("-", "").slice(0, 16);
 /** Marks the tokens of this module's acquisitions: `@<MARK>.`. */
 export const LOCAL_MARK = `@${MARK}.`;
 
-/** A new acquisition token (see the module doc). */
-export function acquisitionToken(ttl: number, fencing: boolean): string {
-  return `${newToken()}${LOCAL_MARK}${ttl}${fencing ? "#f" : ""}`;
+/**
+ * A new acquisition token (see the module doc); `tag` is the holder's
+ * `identityTag` (`lib/util/_identity.ts`), "" for none.
+ */
+export function acquisitionToken(ttl: number, fencing: boolean, tag: string): string {
+  const base = `${newToken()}${LOCAL_MARK}${ttl}${fencing ? "#f" : ""}`;
+  return tag === "" ? base : `${base}~${Date.now().toString(36)},${tag}`;
+}
+
+/** What a token tells of its holder, read back (for `inspect()`). */
+export interface TokenFacts {
+  /** The lease asked for, in ms (none in a token not made here). */
+  readonly ttl?: number;
+  /** Whether it asked for fencing tokens. */
+  readonly fencing: boolean;
+  /** When its `acquire()` began, by the holder's clock (with an identity). */
+  readonly startedAt?: number;
+  /** Who it is (none with `identity: false`). */
+  readonly identity?: HolderIdentity;
+}
+
+/** Reads a token back (any string: parts it lacks are left out). */
+export function readToken(token: string): TokenFacts {
+  const tilde = token.indexOf("~");
+  const head = tilde < 0 ? token : token.slice(0, tilde);
+  const ttl = head.match(/@[0-9a-f]+\.(\d+)/)?.[1];
+  const facts = { fencing: head.endsWith("#f"), ...(ttl && { ttl: Number(ttl) }) };
+  if (tilde < 0) return facts;
+  const tail = token.slice(tilde + 1);
+  const comma = tail.indexOf(",");
+  const startedAt = parseInt(comma < 0 ? tail : tail.slice(0, comma), 36);
+  return {
+    ...facts,
+    ...(Number.isFinite(startedAt) && { startedAt }),
+    identity: readIdentityTag(comma < 0 ? "" : tail.slice(comma + 1)),
+  };
 }

@@ -43,7 +43,13 @@ export interface LockHolderInfo {
   readonly token: string;
   /** Who it is; missing when it records nothing (`identity: false`). */
   readonly identity?: HolderIdentity;
-  /** When it acquired, in Redis time (ms since the epoch); missing with no identity. */
+  /**
+   * When it acquired, in Redis time (ms since the epoch); missing with no
+   * identity. Exact once the holder has renewed (its first renewal records
+   * it); before that, read from its lease, which is exact for a lock taken
+   * directly and may include the wait of a holder that took it by a hand-off
+   * (for at most a third of `handoffTimeout`, when it renews).
+   */
   readonly acquiredAt?: number;
   /** How long it has held, in ms (Redis time); missing with no identity. */
   readonly age?: number;

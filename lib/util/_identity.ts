@@ -85,10 +85,33 @@ export function processIdentity(): ProcessIdentity {
 }
 
 /**
- * The identity a holder records, as the scripts take it (a JSON object):
- * this process's, plus the holder's `label` when it has one.
+ * The identity a holder carries in its token (see `lib/redis/_token.ts`):
+ * `<pid>,<host>,<runtime>[,<label>]`, each part URI-encoded (so it holds no
+ * `,`, space, `@` or `#`) and empty where unknown; the label
+ * part only when there is a label.
  */
-export function identityRecord(label: string | undefined): string {
-  const identity = processIdentity();
-  return JSON.stringify(label === undefined ? identity : { ...identity, label });
+export function identityTag(label: string | undefined): string {
+  const { pid, host, runtime } = processIdentity();
+  const parts = [pid === undefined ? "" : `${pid}`, host ?? "", runtime ?? ""];
+  if (label !== undefined) parts.push(label);
+  return parts.map(encodeURIComponent).join(",");
+}
+
+/** What {@linkcode identityTag} encoded (fields that were empty are left out). */
+export function readIdentityTag(tag: string): ProcessIdentity & { label?: string } {
+  const [pid, host, runtime, label] = tag.split(",").map(decode);
+  const out: { host?: string; pid?: number; runtime?: string; label?: string } = {};
+  if (host) out.host = host;
+  if (pid && Number.isInteger(Number(pid))) out.pid = Number(pid);
+  if (runtime) out.runtime = runtime;
+  if (label !== undefined) out.label = label;
+  return out;
+}
+
+function decode(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part; // not ours: shown as it is
+  }
 }
