@@ -7,21 +7,25 @@
  * commandstats`, Lua's inner calls included). Run it alternately on the two
  * checkouts to see a change's cost through the machine's noise.
  *
- * Run:  deno run -A bench/redis_cost.ts <checkout dir> [contenders=1] [seconds=3]
+ * Run:  deno run -A bench/redis_cost.ts <checkout dir> [contenders=1] [seconds=3] [identity]
+ *
+ * `identity` (`on` or `off`) sets the lock's `identity` option (checkouts
+ * from issue 19 on); without it the lock takes its default.
  *
  * @module
  */
 
 import { createClient } from "redis";
 
-const [root = new URL("..", import.meta.url).pathname, n = "1", secs = "3"] = Deno.args;
+const [root = new URL("..", import.meta.url).pathname, n = "1", secs = "3", identity] = Deno.args;
 const { startRedis } = await import(`${root}/tests/harness/redis.ts`);
 const { RedisLock } = await import(`${root}/mod.ts`);
 const server = await startRedis();
 const clients = await Promise.all(
   Array.from({ length: Number(n) }, () => createClient({ url: server.url }).connect()),
 );
-const locks = clients.map((c) => new RedisLock(c, "x"));
+const options = identity === undefined ? {} : { identity: identity === "on" };
+const locks = clients.map((c) => new RedisLock(c, "x", options));
 for (const lock of locks) await (await lock.lock()).release(); // scripts loaded, channels warm
 const info = async (section: string) => String(await server.command("INFO", section));
 const cpu = (text: string) =>
