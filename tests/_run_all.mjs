@@ -58,7 +58,8 @@ const RUNTIMES = {
     },
   },
   bun: {
-    cmd: [bin("bun"), "test", "--timeout", "60000", "tests/"],
+    // Two worker processes, as Deno's --parallel and Node's concurrency do.
+    cmd: [bin("bun"), "test", "--parallel=2", "--timeout", "60000", "tests/"],
     count: (out) => {
       const pass = strip(out).match(/^\s*(\d+) pass$/m);
       const fail = strip(out).match(/^\s*(\d+) fail$/m);
