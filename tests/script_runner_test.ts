@@ -4,9 +4,11 @@
  */
 
 import assert from "node:assert/strict";
+import { test } from "node:test";
 import { resolveDriver } from "../lib/clients/lock_client.ts";
 import { runScript } from "../lib/redis/_script_runner.ts";
 import type { Script } from "../lib/redis/_scripts.ts";
+import type { RedisDriver } from "../lib/redis/driver.ts";
 import { eachClient } from "./harness/env.ts";
 
 /** A script never run before in this process (its digest is not cached). */
@@ -46,3 +48,40 @@ eachClient(
     assert.deepEqual(await env.server.command("LRANGE", "n", "0", "-1"), ["a", "b"]);
   },
 );
+
+test("a run made while earlier first runs of a script wait for its digest goes out after them", async () => {
+  const sent: string[] = [];
+  const driver = {
+    evalsha: (_sha: string, _keys: string[], args: string[]) => {
+      sent.push(args[0]);
+      return Promise.resolve(1);
+    },
+    eval: () => Promise.resolve(1),
+  } as unknown as RedisDriver; // argument order only: a unit test of the runner
+  const subtle = crypto.subtle as unknown as Record<string, unknown>;
+  const realDigest = crypto.subtle.digest.bind(crypto.subtle);
+  const orders: string[] = [];
+  try {
+    for (let hops = 0; hops < 6; hops++) {
+      sent.length = 0;
+      const script = freshScript();
+      const digest = await realDigest("SHA-1", new TextEncoder().encode(script.source));
+      let settle!: () => void;
+      const cue = new Promise<void>((resolve) => settle = resolve);
+      subtle.digest = () => cue.then(() => digest); // the digest settles on cue
+      const a = runScript(driver, script, [], ["A"]);
+      const b = runScript(driver, script, [], ["B"]);
+      delete subtle.digest;
+      const c = cue.then(async () => {
+        for (let i = 0; i < hops; i++) await null;
+        return runScript(driver, script, [], ["C"]); // made after A and B
+      });
+      settle();
+      await Promise.all([a, b, c]);
+      orders.push(`${hops}:${sent.join("")}`);
+    }
+  } finally {
+    delete subtle.digest;
+  }
+  assert.deepEqual(orders.filter((o) => !o.endsWith("ABC")), [], orders.join(" "));
+});

@@ -35,6 +35,7 @@ export class Lease {
   #since = -Infinity;
   #renewal: Scheduled | undefined;
   #ended = false;
+  #paused = false;
 
   /**
    * @param owner The lock that holds the lease.
@@ -111,6 +112,24 @@ export class Lease {
     });
   }
 
+  /**
+   * Sends no renewal until {@linkcode resume} (while a release is in flight:
+   * a renewal that Redis ran before it could record the hold's start after
+   * the release decided there was no record to delete). One in flight goes on.
+   */
+  pause(): void {
+    this.#paused = true;
+    timers.cancel(this.#renewal);
+  }
+
+  /** Renews again after {@linkcode pause} (the release failed): at once, if due. */
+  resume(): void {
+    this.#paused = false;
+    if (this.#ended) return;
+    // With autoExtend, or while a hand-off's shorter first lease awaits its renewal.
+    if (this.#autoExtend || this.#expiresAt - this.#since < this.#ttl) this.#schedule(0);
+  }
+
   /** Stops renewing (at release). The signal is left as it is. */
   end(): void {
     this.#ended = true;
@@ -128,6 +147,7 @@ export class Lease {
 
   #schedule(delay: number): void {
     timers.cancel(this.#renewal);
+    if (this.#paused) return;
     this.#renewal = timers.schedule(now() + delay, () => void this.#renew());
   }
 

@@ -137,8 +137,17 @@ export class LockCore {
   async release(): Promise<void> {
     const held = this.#held;
     if (!held) throw new LockNotOwnedError(this.name, this.#notHeldReason());
-    // A hand-off to a waiter of this process was not published: deliver it.
-    const outcome = handOnLocal(await this.#ops.release(held.token, held.renewed));
+    // No renewal goes out behind the release: it could record the hold's
+    // start after the release (which deletes it only if renewed) was sent.
+    held.lease.pause();
+    let outcome;
+    try {
+      // A hand-off to a waiter of this process was not published: deliver it.
+      outcome = handOnLocal(await this.#ops.release(held.token, held.renewed));
+    } catch (err) {
+      held.lease.resume();
+      throw err;
+    }
     held.lease.end();
     if (this.#held === held) this.#held = undefined;
     held.strategy.released?.(outcome, this.#driver, this.#ops.grants);

@@ -20,7 +20,8 @@
 export interface RecordOptions {
   /**
    * A label carried with this holder's identity (a job id, a request id),
-   * shown by `inspect()` and `redis-lock status`. At most 200 characters.
+   * shown by `inspect()` and `redis-lock status`. At most 200 characters (a
+   * lone surrogate, as a label cut inside an emoji has, is shown as U+FFFD).
    * @default {undefined}
    */
   label?: string;

@@ -32,7 +32,9 @@ function text(reply: unknown): string {
  * `ttl - leaseLeft` ago; that is exact for an acquisition and too early for
  * a hand-off (whose first lease is shorter, and which renews within a third
  * of it), so the later of it and the start of `acquire()` (the holder's
- * clock, in the token) is taken. Undefined without an identity.
+ * clock, in the token; ignored when later than Redis's now) is taken: off
+ * by as much as the holder's clock runs ahead of Redis's, until the first
+ * renewal. Undefined without an identity.
  */
 function holdStart(
   facts: TokenFacts,
@@ -41,8 +43,10 @@ function holdStart(
   now: number,
 ): number | undefined {
   if (facts.identity === undefined) return undefined;
-  if (since !== "") return Number(since);
-  let start = facts.startedAt ?? -Infinity;
+  const recorded = parseInt(since, 10);
+  if (Number.isFinite(recorded)) return recorded;
+  // The holder's clock: ignored when ahead of Redis's (it cannot have begun later than now).
+  let start = facts.startedAt !== undefined && facts.startedAt <= now ? facts.startedAt : -Infinity;
   if (facts.ttl !== undefined && leaseLeft >= 0) {
     start = Math.max(start, now - Math.max(0, facts.ttl - leaseLeft));
   }

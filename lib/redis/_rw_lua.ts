@@ -48,7 +48,7 @@ local function add_reader(token, ms)
   keep_readers(ms)
 end
 local function reader_fence(token)
-  if not string.find(token, '#f', 1, true) then return 0 end
+  if string.sub(token, -2) ~= '#f' then return 0 end
   return tonumber(redis.call('GET', KEYS[3]) or '0')
 end
 local function first_writer(q)
@@ -79,7 +79,7 @@ local function promote(state)
       if readers > 0 then return end
       redis.call('SET', KEYS[1], head, 'PX', px)
       local fence = 0
-      if string.find(head, '#f', 1, true) then fence = next_fence(KEYS[3]) end
+      if string.sub(head, -2) == '#f' then fence = next_fence(KEYS[3]) end
       hand(state, head, entry, fence, px)
       return
     end

@@ -10,24 +10,34 @@ import { sha1Hex } from "../util/_runtime.ts";
 import type { Script } from "./_scripts.ts";
 
 // The SHA of each script once known, read synchronously on the hot path.
-// The first runs of a script wait for its digest, all on one promise: they
-// go out in the order they were called (separate digests, which Deno
-// computes off the main thread, could finish in any order and reorder
-// attempts made together).
+// The first runs of a script wait for its digest, all on one promise, and
+// the SHA is published only once the last of them has gone out: runs go out
+// in the order they were called (separate digests, which Deno computes off
+// the main thread, could finish in any order and reorder attempts made
+// together; a SHA published earlier would let a later run overtake).
 const shas = new WeakMap<Script, string>();
-const pending = new WeakMap<Script, Promise<string>>();
+const pending = new WeakMap<Script, { digest: Promise<string>; waiting: number }>();
 
-function shaOf(script: Script): Promise<string> {
-  let digest = pending.get(script);
-  if (digest === undefined) {
-    digest = sha1Hex(script.source).then((sha) => {
-      shas.set(script, sha);
-      return sha;
-    });
-    pending.set(script, digest);
+function afterDigest(script: Script, run: (sha: string) => Promise<unknown>): Promise<unknown> {
+  let entry = pending.get(script);
+  if (entry === undefined) {
+    const digest = sha1Hex(script.source);
+    entry = { digest, waiting: 0 };
+    pending.set(script, entry);
     digest.catch(() => pending.delete(script)); // a later run tries again
   }
-  return digest;
+  const mine = entry;
+  mine.waiting++;
+  return mine.digest.then((sha) => {
+    if (--mine.waiting === 0 && pending.get(script) === mine) {
+      shas.set(script, sha);
+      pending.delete(script);
+    }
+    return run(sha);
+  }, (err) => {
+    mine.waiting--;
+    throw err;
+  });
 }
 
 function isNoScript(err: unknown): boolean {
@@ -43,7 +53,7 @@ export function runScript(
   args: string[],
 ): Promise<unknown> {
   const sha = shas.get(script);
-  if (sha === undefined) return shaOf(script).then((s) => evalsha(driver, script, s, keys, args));
+  if (sha === undefined) return afterDigest(script, (s) => evalsha(driver, script, s, keys, args));
   return evalsha(driver, script, sha, keys, args);
 }
 

@@ -137,7 +137,7 @@ if head then
   local px = grant_ms(head)
   redis.call('SET', KEYS[1], head, 'PX', px)
   local fence = 0
-  if string.find(head, '#f', 1, true) then fence = next_fence(KEYS[2]) end
+  if string.sub(head, -2) == '#f' then fence = next_fence(KEYS[2]) end
   return announce(head, entry, fence, px)
 end
 redis.call('DEL', KEYS[1])

@@ -1,7 +1,7 @@
 /**
  * The token of one acquisition, in one place. The scripts read parts of it:
  *
- * `<uuid>@<mark>.<ttl>[#f][~<at>,<identity>]`
+ * `<uuid>@<mark>.<ttl>[~<at>,<identity>][#f]`
  *
  * - `<uuid>`: `crypto.randomUUID()`, fresh for each acquisition;
  * - `@<mark>.`: {@linkcode LOCAL_MARK}, 64 random bits of this copy of the
@@ -11,14 +11,16 @@
  *   `<lock channel>:<mark>` (`RELEASE` reads it with `@(%x+)%.`);
  * - `<ttl>`: the waiter's lease in ms: a hand-off holds the key no longer
  *   than this (`RELEASE` reads it with `%.(%d+)`);
- * - `#f`: the waiter wants a fencing token with a hand-off (`RELEASE` looks
- *   for it with a plain find: nothing after it can hold a `#`);
  * - `~<at>,<identity>` (unless `identity: false`): who acquires, carried in
  *   the token so that recording it costs Redis nothing: the key, the queue
  *   and the holders' sets hold tokens anyway. `<at>` is when `acquire()`
  *   began (the caller's wall clock, ms, base 36), `<identity>` the
  *   URI-encoded `identityTag` (`lib/util/_identity.ts`: no `,`, space, `@`
- *   or `#`; a hand-off message splits on spaces).
+ *   or `#`; a hand-off message splits on spaces);
+ * - `#f`: the waiter wants a fencing token with a hand-off (`RELEASE` reads
+ *   the token's last two characters, as releases did before the identity
+ *   was added: a process still on an earlier version, during a rolling
+ *   upgrade, gives a hand-off to a waiter of this one its fencing token).
  *
  * @module
  */
@@ -38,8 +40,8 @@ export const LOCAL_MARK = `@${MARK}.`;
  * `identityTag` (`lib/util/_identity.ts`), "" for none.
  */
 export function acquisitionToken(ttl: number, fencing: boolean, tag: string): string {
-  const base = `${newToken()}${LOCAL_MARK}${ttl}${fencing ? "#f" : ""}`;
-  return tag === "" ? base : `${base}~${Date.now().toString(36)},${tag}`;
+  const who = tag === "" ? "" : `~${Date.now().toString(36)},${tag}`;
+  return `${newToken()}${LOCAL_MARK}${ttl}${who}${fencing ? "#f" : ""}`;
 }
 
 /** What a token tells of its holder, read back (for `inspect()`). */
@@ -56,12 +58,14 @@ export interface TokenFacts {
 
 /** Reads a token back (any string: parts it lacks are left out). */
 export function readToken(token: string): TokenFacts {
-  const tilde = token.indexOf("~");
-  const head = tilde < 0 ? token : token.slice(0, tilde);
+  const fencing = token.endsWith("#f");
+  const body = fencing ? token.slice(0, -2) : token;
+  const tilde = body.indexOf("~");
+  const head = tilde < 0 ? body : body.slice(0, tilde);
   const ttl = head.match(/@[0-9a-f]+\.(\d+)/)?.[1];
-  const facts = { fencing: head.endsWith("#f"), ...(ttl && { ttl: Number(ttl) }) };
+  const facts = { fencing, ...(ttl && { ttl: Number(ttl) }) };
   if (tilde < 0) return facts;
-  const tail = token.slice(tilde + 1);
+  const tail = body.slice(tilde + 1);
   const comma = tail.indexOf(",");
   const startedAt = parseInt(comma < 0 ? tail : tail.slice(0, comma), 36);
   return {

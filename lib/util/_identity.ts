@@ -94,7 +94,15 @@ export function identityTag(label: string | undefined): string {
   const { pid, host, runtime } = processIdentity();
   const parts = [pid === undefined ? "" : `${pid}`, host ?? "", runtime ?? ""];
   if (label !== undefined) parts.push(label);
-  return parts.map(encodeURIComponent).join(",");
+  return parts.map((part) => encodeURIComponent(wellFormed(part))).join(",");
+}
+
+// A lone surrogate (a label cut inside an emoji, say) becomes U+FFFD, as
+// `String.prototype.toWellFormed` does: encodeURIComponent would throw.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+function wellFormed(text: string): string {
+  return text.replace(LONE_SURROGATE, "\uFFFD");
 }
 
 /** What {@linkcode identityTag} encoded (fields that were empty are left out). */
