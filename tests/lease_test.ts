@@ -247,6 +247,24 @@ eachClient(
   },
 );
 
+eachClient(
+  "a release that Redis refuses leaves the lease renewing: the lock is still held past its ttl",
+  async (env) => {
+    const lock = new RedisLock(await env.client(), "job", { ttl: 600 });
+    await lock.lock();
+    // Renewals are held back while the release is in flight; they resume when it fails.
+    await env.server.command("ACL", "SETUSER", "default", "-evalsha", "-eval");
+    await assert.rejects(lock.release(), /NOPERM/);
+    await env.server.command("ACL", "SETUSER", "default", "+@all");
+    const token = await env.server.command("GET", "lock:{job}");
+    await delay(1_200); // two ttls: only renewals keep the key
+    assert.equal(lock.held, true);
+    assert.equal(await env.server.command("GET", "lock:{job}"), token);
+    await lock.release();
+    assert.equal(await lock.locked(), false);
+  },
+);
+
 /** Blocks the event loop for `ms`, as a paused process (no timer runs meanwhile). */
 function freeze(ms: number): void {
   const until = performance.now() + ms;
