@@ -9,13 +9,13 @@ import {
   commandCalls,
   delay,
   eachClient,
+  releaseFromElsewhere as fromElsewhere,
   subscribers,
   type TestEnv,
   until,
   within,
 } from "./harness/env.ts";
 import { lockKeys } from "../lib/redis/_keys.ts";
-import { RELEASE } from "../lib/redis/_scripts.ts";
 import { LINGER_MS } from "../lib/wait/subscriber_manager.ts";
 import { startChild } from "./harness/process.ts";
 import { startRedis } from "./harness/redis.ts";
@@ -250,28 +250,9 @@ async function holderAndQueuedWaiter(env: TestEnv) {
   return { holder, waiter, acquired };
 }
 
-/**
- * Releases a lock that a holder of another process (token `token`) holds:
- * the release script without this process's local mark, so the hand-off is
- * published as a `grant` message.
- */
+/** A hand-off from a holder of another process (token `token`): published as a `grant`. */
 async function releaseFromElsewhere(env: TestEnv, token: string): Promise<void> {
-  const { key, fence, queue, racers, who } = lockKeys("fair");
-  const reply = await env.server.command(
-    "EVAL",
-    RELEASE.source,
-    "5",
-    key,
-    fence,
-    queue,
-    racers,
-    who + token,
-    token,
-    CHANNEL,
-    "3000",
-    "PUBLISH",
-  );
-  assert.equal(reply, 2, "handed on by a published grant");
+  assert.equal(await fromElsewhere(env.server, "fair", token), 2, "handed on by a published grant");
 }
 
 eachClient(

@@ -5,8 +5,13 @@ import assert from "node:assert/strict";
 import { createClient } from "redis";
 import { RedisLock } from "../mod.ts";
 import { lockKeys } from "../lib/redis/_keys.ts";
-import { RELEASE } from "../lib/redis/_scripts.ts";
-import { commandCalls, eachClient, subscribers, until } from "./harness/env.ts";
+import {
+  commandCalls,
+  eachClient,
+  releaseFromElsewhere,
+  subscribers,
+  until,
+} from "./harness/env.ts";
 
 const KEYS = lockKeys("w");
 
@@ -31,22 +36,8 @@ eachClient(
         "waiting",
       );
       // The release of a holder of yet another process (no local mark).
-      const { key, fence, queue, racers, who } = KEYS;
       const token = "other@00000000feedbeef.30000";
-      const reply = await env.server.command(
-        "EVAL",
-        RELEASE.source,
-        "5",
-        key,
-        fence,
-        queue,
-        racers,
-        who + token,
-        token,
-        KEYS.channel,
-        "3000",
-        "PUBLISH",
-      );
+      const reply = await releaseFromElsewhere(env.server, "w", token);
       assert.equal(reply, 2, "handed on by a message");
       assert.equal(await acquired, true);
       // Messages to one connection arrive in order: once this marker is

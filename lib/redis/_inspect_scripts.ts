@@ -35,6 +35,14 @@ local function now_us()
   local t = clock()
   return tonumber(t[1]) * 1000000 + tonumber(t[2])
 end
+local function string_holder(key, mode)
+  if redis.call('TYPE', key)['ok'] == 'string' then
+    held(redis.call('GET', key), redis.call('PTTL', key), mode)
+  end
+end
+local function read_fence(key)
+  if redis.call('TYPE', key)['ok'] == 'string' then out[2] = redis.call('GET', key) end
+end
 local function sorted_holders(key, mode)
   if redis.call('TYPE', key)['ok'] ~= 'zset' then return end
   local now = now_ms()
@@ -79,10 +87,8 @@ end
 export const LOCK_INSPECT: Script = {
   name: "lock_inspect",
   source: LUA_INSPECT + `
-if redis.call('TYPE', KEYS[1])['ok'] == 'string' then
-  held(redis.call('GET', KEYS[1]), redis.call('PTTL', KEYS[1]), '')
-end
-if redis.call('TYPE', KEYS[2])['ok'] == 'string' then out[2] = redis.call('GET', KEYS[2]) end
+string_holder(KEYS[1], '')
+read_fence(KEYS[2])
 return finish(KEYS[3])`,
 };
 
@@ -98,10 +104,8 @@ return finish(KEYS[2])`,
 export const RW_INSPECT: Script = {
   name: "rw_inspect",
   source: LUA_INSPECT + `
-if redis.call('TYPE', KEYS[1])['ok'] == 'string' then
-  held(redis.call('GET', KEYS[1]), redis.call('PTTL', KEYS[1]), 'w')
-end
+string_holder(KEYS[1], 'w')
 sorted_holders(KEYS[2], 'r')
-if redis.call('TYPE', KEYS[3])['ok'] == 'string' then out[2] = redis.call('GET', KEYS[3]) end
+read_fence(KEYS[3])
 return finish(KEYS[4])`,
 };

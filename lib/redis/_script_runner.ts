@@ -29,7 +29,7 @@ function afterDigest(script: Script, run: (sha: string) => Promise<unknown>): Pr
   const mine = entry;
   mine.waiting++;
   return mine.digest.then((sha) => {
-    if (--mine.waiting === 0 && pending.get(script) === mine) {
+    if (--mine.waiting === 0) {
       shas.set(script, sha);
       pending.delete(script);
     }

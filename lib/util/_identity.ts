@@ -108,12 +108,8 @@ function wellFormed(text: string): string {
 /** What {@linkcode identityTag} encoded (fields that were empty are left out). */
 export function readIdentityTag(tag: string): ProcessIdentity & { label?: string } {
   const [pid, host, runtime, label] = tag.split(",").map(decode);
-  const out: { host?: string; pid?: number; runtime?: string; label?: string } = {};
-  if (host) out.host = host;
-  if (pid && Number.isInteger(Number(pid))) out.pid = Number(pid);
-  if (runtime) out.runtime = runtime;
-  if (label !== undefined) out.label = label;
-  return out;
+  const identity = tidy({ host, pid: pid ? Number(pid) : undefined, runtime });
+  return label === undefined ? identity : { ...identity, label };
 }
 
 function decode(part: string): string {

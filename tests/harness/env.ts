@@ -9,6 +9,8 @@ import { CLIENT_KINDS, type ClientKind } from "./clients.ts";
 import { resolveDriver } from "../../lib/clients/lock_client.ts";
 import { SubscriberManager } from "../../lib/wait/subscriber_manager.ts";
 import { type RedisServer, startRedis } from "./redis.ts";
+import { lockKeys } from "../../lib/redis/_keys.ts";
+import { RELEASE } from "../../lib/redis/_scripts.ts";
 
 export { CLIENT_KINDS, type ClientKind };
 
@@ -114,4 +116,31 @@ export async function commandCalls(server: RedisServer, command: string): Promis
 export async function queued(client: LockClient, count: number): Promise<void> {
   const manager = SubscriberManager.for(resolveDriver(client));
   while (manager.waiterCount < count) await delay(2);
+}
+
+/**
+ * Releases the lock `name` as a holder of another process would (token
+ * `token`, which carries no mark of this process): the release script run
+ * by the server's own connection, so a hand-off is published as a `grant`.
+ * @returns The script's reply (2: handed on by a message).
+ */
+export async function releaseFromElsewhere(
+  server: RedisServer,
+  name: string,
+  token: string,
+): Promise<unknown> {
+  const { key, fence, queue, racers, channel } = lockKeys(name);
+  return await server.command(
+    "EVAL",
+    RELEASE.source,
+    "4",
+    key,
+    fence,
+    queue,
+    racers,
+    token,
+    channel,
+    "3000",
+    "PUBLISH",
+  );
 }
