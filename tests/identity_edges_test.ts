@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { RedisLock } from "../mod.ts";
+import { RedisLock, RedisReadWriteLock, RedisSemaphore } from "../mod.ts";
 import { EXTEND } from "../lib/redis/_scripts.ts";
 import { delay, testEnv } from "./harness/env.ts";
 
@@ -64,3 +64,32 @@ test("no record is left once release() resolves, even when a renewal falls due d
     await env.close();
   }
 });
+
+test("a renewal that a paused holder sends after its lease ended records nothing", async () => {
+  const env = await testEnv();
+  try {
+    const client = await env.client();
+    const options = { ttl: 300, label: "paused" };
+    const holders = [
+      new RedisLock(client, "l", options),
+      new RedisSemaphore(client, "s", { ...options, limit: 1 }),
+      new RedisReadWriteLock(client, "r", options).readLock(),
+      new RedisReadWriteLock(client, "w", options).writeLock(),
+    ];
+    for (const holder of holders) await holder.lock();
+    freeze(700); // the process stops past every lease; the renewals (due at 100 ms) are overdue
+    await new Promise((resolve) => setTimeout(resolve, 0)); // overdue timers run: renewals go out late
+    await holders[0].locked(); // same connection: the late renewals have had their answers
+    assert.deepEqual(holders.map((h) => h.held), [false, false, false, false]);
+    // (The holders' sets outlive their last lease by a short slack; no record may.)
+    assert.deepEqual(await env.server.command("KEYS", "*:who:*"), []);
+  } finally {
+    await env.close();
+  }
+});
+
+/** Blocks the event loop for `ms`, as a paused process (no timer runs meanwhile). */
+function freeze(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end) { /* busy */ }
+}
