@@ -23,12 +23,18 @@ local function now_ms()
   local t = clock()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
+-- Numbers go to Redis as strings made here with '%d' (an integer's fast
+-- path): '%.0f', and Redis's own conversion of a Lua number argument
+-- ('%.17g'), take the slow floating-point path of printf.
+local function int(n)
+  return string.format('%d', n)
+end
 local function next_fence(key)
   local t = clock()
   local n = tonumber(t[1]) * 1000000 + tonumber(t[2])
   local c = tonumber(redis.call('GET', key) or '0') + 1
   if c > n then n = c end
-  redis.call('SET', key, string.format('%.0f', n))
+  redis.call('SET', key, int(n))
   return n
 end
 `;
@@ -52,8 +58,8 @@ export const LUA_WHO: string = `
 local function who_kept(ms, held)
   if not string.find(ARGV[1], '~', 1, true) then return end
   local k = KEYS[#KEYS]
-  if redis.call('PEXPIRE', k, ms) == 0 then
-    redis.call('SET', k, string.format('%.0f', now_ms() - held), 'PX', ms)
+  if redis.call('PEXPIRE', k, int(ms)) == 0 then
+    redis.call('SET', k, int(now_ms() - held), 'PX', int(ms))
   end
 end
 `;
@@ -84,14 +90,14 @@ end
  */
 export const LUA_QUEUE: string = LUA_CLOCK + `
 local function first_entry(q)
-  local head = redis.call('ZRANGEBYSCORE', q, '(0', '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
+  local head = redis.call('ZRANGEBYSCORE', q, '(0', '+inf', 'WITHSCORES', 'LIMIT', '0', '1')
   return head[1], head[2]
 end
 local function live_head(q)
   -- One read in the usual case: from -now up, a dead waiter's deadline comes
   -- first if there is one, else the oldest entry.
-  local now = string.format('%.0f', -now_ms())
-  local first = redis.call('ZRANGEBYSCORE', q, now, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
+  local now = int(-now_ms())
+  local first = redis.call('ZRANGEBYSCORE', q, now, '+inf', 'WITHSCORES', 'LIMIT', '0', '1')
   if not first[1] or string.sub(first[1], 1, 1) ~= '!' then return first[1], first[2] end
   for _, gone in ipairs(redis.call('ZRANGEBYSCORE', q, now, '(0')) do
     redis.call('ZREM', q, gone, string.sub(gone, 2))
@@ -102,11 +108,11 @@ local function leave_queue(q, token)
   redis.call('ZREM', q, token, '!' .. token)
 end
 local function queue_up(q, token, liveness, slack, tag)
-  local deadline = string.format('%.0f', -(now_ms() + liveness))
+  local deadline = int(-(now_ms() + liveness))
   local t = clock()
   local entry
   if tag then
-    entry = string.format('%.0f', (tonumber(t[1]) * 1000000 + tonumber(t[2])) * 2 + tag)
+    entry = int((tonumber(t[1]) * 1000000 + tonumber(t[2])) * 2 + tag)
   else
     entry = t[1] .. string.format('%06d', tonumber(t[2]))
   end
@@ -116,12 +122,12 @@ local function queue_up(q, token, liveness, slack, tag)
     redis.call('ZADD', q, entry, token, deadline, '!' .. token)
   end
   local keep = liveness + slack
-  if redis.call('PTTL', q) < keep then redis.call('PEXPIRE', q, keep) end
+  if redis.call('PTTL', q) < keep then redis.call('PEXPIRE', q, int(keep)) end
   return entry
 end
 local function expire_with_last(key, slack)
-  local last = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
-  if last[2] then redis.call('PEXPIREAT', key, string.format('%.0f', tonumber(last[2]) + slack)) end
+  local last = redis.call('ZRANGE', key, '-1', '-1', 'WITHSCORES')
+  if last[2] then redis.call('PEXPIREAT', key, int(tonumber(last[2]) + slack)) end
 end
 local function grant_ms(token)
   local px = tonumber(ARGV[3])
@@ -136,7 +142,7 @@ local function announce(token, entry, fence, px, publish_only)
   local mark = string.match(token, '@(%x+)%.')
   local channel = ARGV[2]
   if mark then channel = channel .. ':' .. mark end
-  redis.call(ARGV[4], channel, string.format('grant %s %.0f %d %s', token, fence, px, entry))
+  redis.call(ARGV[4], channel, string.format('grant %s %d %d %s', token, fence, px, entry))
   return 2
 end
 `;

@@ -37,14 +37,14 @@ local function is_writer(entry)
   return tonumber(entry) % 2 == 1
 end
 local function purge_readers()
-  local gone = redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now_ms())
+  local gone = redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', int(now_ms()))
   return redis.call('ZCARD', KEYS[2]), gone
 end
 local function keep_readers(ms)
-  if redis.call('PTTL', KEYS[2]) < ms + SLACK then redis.call('PEXPIRE', KEYS[2], ms + SLACK) end
+  if redis.call('PTTL', KEYS[2]) < ms + SLACK then redis.call('PEXPIRE', KEYS[2], int(ms + SLACK)) end
 end
 local function add_reader(token, ms)
-  redis.call('ZADD', KEYS[2], string.format('%.0f', now_ms() + ms), token)
+  redis.call('ZADD', KEYS[2], int(now_ms() + ms), token)
   keep_readers(ms)
 end
 local function reader_fence(token)
@@ -54,7 +54,7 @@ end
 local function first_writer(q)
   local at = 0
   while true do
-    local page = redis.call('ZRANGEBYSCORE', q, '(0', '+inf', 'WITHSCORES', 'LIMIT', at, 100)
+    local page = redis.call('ZRANGEBYSCORE', q, '(0', '+inf', 'WITHSCORES', 'LIMIT', int(at), '100')
     for i = 2, #page, 2 do
       if is_writer(page[i]) then return tonumber(page[i]) end
     end
@@ -77,7 +77,7 @@ local function promote(state)
     local px = grant_ms(head)
     if is_writer(entry) then
       if readers > 0 then return end
-      redis.call('SET', KEYS[1], head, 'PX', px)
+      redis.call('SET', KEYS[1], head, 'PX', int(px))
       local fence = 0
       if string.sub(head, -2) == '#f' then fence = next_fence(KEYS[3]) end
       hand(state, head, entry, fence, px)

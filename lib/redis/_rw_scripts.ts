@@ -39,7 +39,7 @@ local readers, gone = purge_readers()
 local holder = redis.call('GET', KEYS[1])
 if writing then
   if holder == token then
-    redis.call('PEXPIRE', KEYS[1], ttl)
+    redis.call('PEXPIRE', KEYS[1], int(ttl))
     leave_queue(q, token)
     if fenced then return {1, next_fence(KEYS[3])} end
     return {1, 0}
@@ -47,7 +47,7 @@ if writing then
   if not holder and readers == 0 then
     local head = live_head(q)
     if not head or head == token then
-      redis.call('SET', KEYS[1], token, 'PX', ttl)
+      redis.call('SET', KEYS[1], token, 'PX', int(ttl))
       if head then leave_queue(q, token) end
       if fenced then return {1, next_fence(KEYS[3])} end
       return {1, 0}
@@ -74,7 +74,7 @@ end
 if gone > 0 then promote({}) end
 local wait = redis.call('PTTL', KEYS[1])
 if wait == -2 then
-  local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+  local first = redis.call('ZRANGE', KEYS[2], '0', '0', 'WITHSCORES')
   if first[2] then wait = math.max(1, tonumber(first[2]) - now_ms()) end
 end
 if ARGV[9] ~= '1' then return {0, wait} end
@@ -165,7 +165,7 @@ export const RW_LOCKED: Script = {
   source: LUA_RW + `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 1 end
 if ARGV[6] == 'w' then
-  if redis.call('ZCOUNT', KEYS[2], '(' .. now_ms(), '+inf') > 0 then return 1 end
+  if redis.call('ZCOUNT', KEYS[2], '(' .. int(now_ms()), '+inf') > 0 then return 1 end
   return 0
 end
 if live_head(KEYS[4]) and first_writer(KEYS[4]) then return 1 end

@@ -135,7 +135,7 @@ local head, entry = live_head(KEYS[3])
 if head then
   leave_queue(KEYS[3], head)
   local px = grant_ms(head)
-  redis.call('SET', KEYS[1], head, 'PX', px)
+  redis.call('SET', KEYS[1], head, 'PX', int(px))
   local fence = 0
   if string.sub(head, -2) == '#f' then fence = next_fence(KEYS[2]) end
   return announce(head, entry, fence, px)

@@ -21,12 +21,12 @@ import type { Script } from "./_scripts.ts";
  */
 const LUA_HOLDERS = LUA_QUEUE + `
 local function hold(h, token, ms, slack)
-  redis.call('ZADD', h, string.format('%.0f', now_ms() + ms), token)
+  redis.call('ZADD', h, int(now_ms() + ms), token)
   local keep = ms + slack
-  if redis.call('PTTL', h) < keep then redis.call('PEXPIRE', h, keep) end
+  if redis.call('PTTL', h) < keep then redis.call('PEXPIRE', h, int(keep)) end
 end
 local function live(h)
-  redis.call('ZREMRANGEBYSCORE', h, '-inf', string.format('%.0f', now_ms()))
+  redis.call('ZREMRANGEBYSCORE', h, '-inf', int(now_ms()))
   return redis.call('ZCARD', h)
 end
 `;
@@ -74,7 +74,7 @@ if free > 0 then
 end
 local wait = -2
 if free <= 0 then
-  local first = redis.call('ZRANGE', h, 0, 0, 'WITHSCORES')
+  local first = redis.call('ZRANGE', h, '0', '0', 'WITHSCORES')
   wait = tonumber(first[2]) - now_ms()
 end
 if ARGV[5] ~= '1' then return {0, wait} end
@@ -163,5 +163,5 @@ return left`,
 export const SEM_HOLDERS: Script = {
   name: "sem_holders",
   source: LUA_CLOCK + `
-return redis.call('ZCOUNT', KEYS[1], '(' .. string.format('%.0f', now_ms()), '+inf')`,
+return redis.call('ZCOUNT', KEYS[1], '(' .. int(now_ms()), '+inf')`,
 };
