@@ -309,14 +309,21 @@ eachClient(
 );
 
 eachClient(
-  "fair: a holder that got the lock by hand-off keeps its channel until a release finds nobody queued",
+  "fair: holders taking turns keep their channel: the next wait sends no SUBSCRIBE, also after a release that found nobody queued",
   async (env) => {
     const { holder, waiter, acquired } = await holderAndQueuedWaiter(env);
     await holder.release();
     assert.equal(await acquired, true);
+    await waiter.release(); // nobody queued: the lock is free
     assert.equal(await subscribers(env.server, CHANNEL), 1, "kept for the next wait");
-    await waiter.release(); // nobody queued: the lock is free, the channel dropped
-    assert.equal(await subscribers(env.server, CHANNEL), 0);
+    const subscribes = await commandCalls(env.server, "subscribe");
+    await holder.lock();
+    const again = waiter.acquire({ blockingTimeout: 10_000 });
+    while (await queueLength(env) < 1) await delay(2);
+    await holder.release();
+    assert.equal(await again, true);
+    assert.equal(await commandCalls(env.server, "subscribe"), subscribes, "no SUBSCRIBE");
+    await waiter.release();
   },
 );
 

@@ -37,9 +37,8 @@ eachClient(
     await Promise.all(holders.map((h) => h.release()));
     await Promise.all(waits);
     assert.equal(manager.waiterCount, 0);
-    // A holder that got its lock by hand-off keeps its channel until a release
-    // finds nobody queued, or for LINGER_MS when its hand-off went to a waiter
-    // that was leaving at that moment. UNSUBSCRIBE is sent once a channel goes.
+    // A waiter that took the lock keeps its channel for LINGER_MS, for its
+    // next wait. UNSUBSCRIBE is sent once a channel goes.
     const dropped = async () =>
       manager.channelCount === 0 && (await channels(env.server)).length === 0;
     await until(dropped, "every channel dropped", LINGER_MS + 1_000);

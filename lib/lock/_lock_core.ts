@@ -44,7 +44,6 @@ export const MUTEX: Primitive = {
 interface Held {
   readonly token: string;
   readonly lease: Lease;
-  readonly strategy: WaitStrategy;
   /** When the hold began (`performance.now()` ms). */
   readonly since: number;
   /** Whether a renewal was sent: it may have recorded the hold's start (`LUA_WHO`). */
@@ -115,7 +114,7 @@ export class LockCore {
         timeout,
         signal,
       };
-      const hold = (token: string, result: AttemptResult) => this.#hold(token, result, strategy);
+      const hold = (token: string, result: AttemptResult) => this.#hold(token, result);
       return await acquisition(spec, (request) => strategy.wait(request), hold);
     } finally {
       this.#waiting = false;
@@ -150,7 +149,6 @@ export class LockCore {
     }
     held.lease.end();
     if (this.#held === held) this.#held = undefined;
-    held.strategy.released?.(outcome, this.#driver, this.#ops.grants);
     if (outcome.result === "not owned") {
       throw new LockNotOwnedError(
         this.name,
@@ -235,7 +233,7 @@ export class LockCore {
       : "it was not acquired or was already released";
   }
 
-  #hold(token: string, result: AttemptResult, strategy: WaitStrategy): void {
+  #hold(token: string, result: AttemptResult): void {
     const { ttl, autoExtend, fencing } = this.settings;
     // The hold began when the winning attempt was sent, or (a hand-off, whose
     // `sentAt` is the waiter's latest attempt) about now.
@@ -247,7 +245,7 @@ export class LockCore {
     // A hand-off holds the key for `granted` ms until the first renewal.
     const first = result.granted ?? ttl;
     const lease = new Lease({ name: this.name, extend }, result.sentAt, ttl, autoExtend, first);
-    const held: Held = { token, lease, strategy, since, renewed: false };
+    const held: Held = { token, lease, since, renewed: false };
     this.#held = held;
     this.#lease = lease;
     this.#fence = fencing ? result.value : undefined;

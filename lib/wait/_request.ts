@@ -5,7 +5,7 @@
  */
 
 import type { RedisDriver } from "../redis/driver.ts";
-import type { AttemptResult, ReleaseOutcome } from "../redis/_lock_ops.ts";
+import type { AttemptResult } from "../redis/_lock_ops.ts";
 
 /** One `acquire()` as a wait strategy sees it. */
 export interface WaitRequest {
@@ -44,6 +44,4 @@ export interface WaitStrategy {
    * attempts then mark the lock as raced, so that a release announces itself.
    */
   readonly racing?: boolean;
-  /** Called after each release of a lock that waited this way; `grants` as in the request. */
-  released?(outcome: ReleaseOutcome, driver: RedisDriver, grants: string): void;
 }

@@ -9,7 +9,6 @@ import { waitFair } from "./_fair_wait.ts";
 import { waitOnPubSub } from "./_pubsub_wait.ts";
 import type { WaitStrategy } from "./_request.ts";
 import { waitBySpinning } from "./_spin_wait.ts";
-import { SubscriberManager } from "./subscriber_manager.ts";
 
 /** The lock settings a strategy depends on. */
 export interface StrategySettings {
@@ -30,14 +29,7 @@ function refreshOf(settings: StrategySettings): number {
 export function pubSubWaits(settings: StrategySettings): WaitStrategy {
   if (!settings.fair) return { wait: waitOnPubSub, racing: true };
   const refresh = refreshOf(settings);
-  return {
-    wait: (request) => waitFair(request, refresh),
-    // Nobody was queued: the lock is no longer contended, so a channel kept
-    // subscribed for this holder's next wait is dropped (in the background).
-    released: (outcome, driver, grants) => {
-      if (outcome.result !== "handed") SubscriberManager.for(driver).stopLingering(grants);
-    },
-  };
+  return { wait: (request) => waitFair(request, refresh) };
 }
 
 /**

@@ -2,10 +2,10 @@
  * The subscriber manager: one Pub/Sub connection per driver (so per client),
  * shared by every lock and waiter on it. Channels are reference-counted:
  * subscribed when the first waiter joins, unsubscribed when the last leaves,
- * unless it leaves with the lock: then the channel stays subscribed for the
- * holder's next wait, until a release finds nobody queued (the lock is no
- * longer contended) or {@linkcode LINGER_MS} pass. A contended lock then
- * costs no SUBSCRIBE and UNSUBSCRIBE per acquisition.
+ * unless it leaves with the lock: then the channel stays subscribed for
+ * {@linkcode LINGER_MS}, for the holder's next wait. A contended lock then
+ * costs no SUBSCRIBE and UNSUBSCRIBE per acquisition, also when its holders
+ * come back while nobody waits (two processes taking turns).
  *
  * Waiters of one channel queue in arrival order. On a race-mode channel a
  * message wakes only the oldest (the head); when the head leaves (it took
@@ -44,7 +44,7 @@ const FIRST_RETRY_MS = 25; // backoff of a failed SUBSCRIBE, doubled up to…
 const MAX_RETRY_MS = 1_000;
 /**
  * How long at most a channel stays subscribed after its last waiter left
- * with the lock, in ms (see {@linkcode SubscriberManager.stopLingering}).
+ * with the lock, in ms (see {@linkcode SubscriberManager.leave}).
  */
 export const LINGER_MS = RECENT_MS;
 
@@ -174,18 +174,6 @@ export class SubscriberManager {
       });
       return;
     }
-    this.#drop(channel, entry);
-  }
-
-  /**
-   * Unsubscribes `channel` (in the background) if it is only kept
-   * subscribed after its last waiter took the lock.
-   */
-  stopLingering(channel: string): void {
-    const entry = this.#channels.get(channel);
-    if (!entry?.linger || entry.waiters.length > 0) return;
-    LINGERING.cancel(entry.linger);
-    entry.linger = undefined;
     this.#drop(channel, entry);
   }
 
