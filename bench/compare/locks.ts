@@ -9,6 +9,7 @@
 import { type LockClient, RedisLock, RedisSpinLock } from "../../mod.ts";
 import { type ClientKind, ioRedis, nodeRedis } from "./clients.ts";
 import { handoffFloor } from "./floor.ts";
+import { protocolFloor } from "./bare.ts";
 import { redlock, semaphore, TUNED_DELAY_MS, TUNED_RETRIES, universal } from "./peers.ts";
 import { SEMAPHORES } from "./semaphores.ts";
 
@@ -91,6 +92,8 @@ export const DEFAULT_IDS: Readonly<Record<ClientKind, string>> = {
 export const MULTI_PROCESS_IDS: readonly string[] = [
   "floor",
   "floor-io",
+  "bare",
+  "bare-io",
   "redislock",
   "redislock-io",
   "redislock-race",
@@ -104,6 +107,8 @@ export const MULTI_PROCESS_IDS: readonly string[] = [
 export const LOCKS: readonly LockSpec[] = [
   handoffFloor(FLOOR_IDS["node-redis"], "node-redis"),
   handoffFloor(FLOOR_IDS.ioredis, "ioredis"),
+  protocolFloor("bare", "node-redis"),
+  protocolFloor("bare-io", "ioredis"),
   ours(
     DEFAULT_IDS["node-redis"],
     "RedisLock (fair, default)",

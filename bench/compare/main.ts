@@ -23,11 +23,12 @@
  *
  * Writes bench/results/compare.{md,json,svg} and prints the tables.
  *
- * Run:  deno task bench:compare [--seconds 1] [--rounds 1] [--only <regexp on lock ids>]
+ * Run:  deno task bench:compare [--seconds 1] [--rounds 1] [--warmup 1] [--only <regexp on lock ids>]
  *         [--parts uncontended,in-process,multi-process,semaphore]
  *       (COMPARE_SECONDS=1 works too). `--seconds` is the window of one run;
  *       `--rounds R` runs every cell R times and reports the median round
- *       (`rounds.ts`). On a 2-core machine the defaults take about 4
+ *       (`rounds.ts`); `--warmup W`: every run starts with W seconds of
+ *       contention that are not measured (`measure.ts`). On a 2-core machine the defaults take about 4
  *       minutes, `--seconds 3` about 8, `--seconds 3 --rounds 3` about 22.
  *
  * @module
@@ -64,6 +65,7 @@ const { values: args } = parseArgs({
     only: { type: "string" },
     parts: { type: "string" },
     rounds: { type: "string" },
+    warmup: { type: "string" },
   },
 });
 const SECONDS = Number(args.seconds ?? Deno.env.get("COMPARE_SECONDS") ?? 1);
@@ -74,6 +76,8 @@ const ROUNDS = Number(args.rounds ?? 1);
 if (!(Number.isInteger(ROUNDS) && ROUNDS > 0)) {
   throw new RangeError(`--rounds must be a positive integer, got ${args.rounds}`);
 }
+const WARMUP = Number(args.warmup ?? 1);
+if (!(WARMUP >= 0)) throw new RangeError(`--warmup must be a number ≥ 0, got ${args.warmup}`);
 const parts = new Set(args.parts?.split(",") ?? PARTS);
 for (const part of parts) {
   if (!PARTS.includes(part)) throw new RangeError(`--parts: unknown part ${part}`);
@@ -189,7 +193,11 @@ async function main(): Promise<void> {
     const lockParts = LOCK_PARTS.some((p) => parts.has(p));
     if (lockParts) {
       for (const spec of locks) {
-        origins.set(spec.id, await calibrate(spec, server.port, server.url));
+        const across = MULTI_PROCESS_IDS.includes(spec.id) && parts.has("multi-process");
+        origins.set(
+          spec.id,
+          await calibrate(spec, server.port, server.url, across ? pool : undefined),
+        );
       }
     }
     const sent = new Set([...origins.values()].flatMap((o) => o.client));
@@ -204,6 +212,7 @@ async function main(): Promise<void> {
       origins,
       scriptOnly,
       prefix: `compare:${Date.now().toString(36)}`,
+      warmup: WARMUP,
     };
 
     const results: RunResult[] = [];

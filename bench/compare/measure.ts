@@ -32,26 +32,38 @@ export interface Context {
   readonly origins: Map<string, CommandOrigins>;
   readonly scriptOnly: ReadonlySet<string>;
   readonly prefix: string;
+  /**
+   * Seconds of contention each run starts with, not measured: the window
+   * then sees each client's steady state (compiled code, connections open),
+   * as a long-running service would, not its first few hundred calls.
+   */
+  readonly warmup: number;
 }
 
 /**
  * A short run under MONITOR: which commands the lock sends, which its
- * scripts run. `n` contenders: enough to contend (more than a semaphore's limit).
+ * scripts run. `n` contenders: enough to contend (more than a semaphore's
+ * limit). With `pool`, also two worker processes: a lock may run commands
+ * only across processes (a `RedisLock` hand-off is published only to
+ * another process).
  */
 export async function calibrate(
   spec: LockSpec,
   port: number,
   url: string,
+  pool?: WorkerPool,
   n = 4,
 ): Promise<CommandOrigins> {
+  const name = `compare:calibrate:${spec.id}`;
   return await learnOrigins(port, async () => {
-    const contenders = await openContenders(spec, url, `compare:calibrate:${spec.id}`, n);
+    const contenders = await openContenders(spec, url, name, n);
     try {
       await warmUp(contenders);
       await runWindow(contenders, 1, clock(), 0.5);
     } finally {
       await closeContenders(contenders);
     }
+    await pool?.run(spec, url, name, 2, 0, 0.5, { duringWindow: async () => {} });
   });
 }
 
@@ -84,14 +96,25 @@ export async function measure(
   let raws: RawRun[];
   let counts: CommandCounts;
   if (processes > 1) {
-    const out = await ctx.pool.run(spec, ctx.url, name, processes, holdMs, seconds, {
-      duringWindow: (start, end) => windowCounts(ctx.reader, start, end),
-    }, limit);
+    const out = await ctx.pool.run(
+      spec,
+      ctx.url,
+      name,
+      processes,
+      holdMs,
+      seconds,
+      {
+        duringWindow: (start, end) => windowCounts(ctx.reader, start, end),
+      },
+      limit,
+      ctx.warmup,
+    );
     [raws, counts] = [out.runs, out.atEnd];
   } else {
     const own = await openContenders(spec, ctx.url, name, contenders);
     try {
       await warmUp(own);
+      if (ctx.warmup > 0) await runWindow(own, holdMs, clock(), ctx.warmup, limit);
       const startAt = clock() + 50;
       const [raw, atEnd] = await Promise.all([
         runWindow(own, holdMs, startAt, seconds, limit),

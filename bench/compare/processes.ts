@@ -117,6 +117,7 @@ export class WorkerPool {
     seconds: number,
     hooks: WindowHooks<T>,
     limit = 1,
+    warmup = 0,
   ): Promise<{ runs: RawRun[]; atEnd: T }> {
     while (this.#workers.length < processes) this.#workers.push(new Worker());
     const workers = this.#workers.slice(0, processes);
@@ -124,8 +125,8 @@ export class WorkerPool {
       const open: OpenOrder = { lock: spec.id, url, name, contenders: 1 };
       await Promise.all(workers.map((w) => w.send("open", open)));
       await Promise.all(workers.map((w) => w.next("READY", GRACE_MS)));
-      const startAt = clock() + 200;
-      const go: GoOrder = { startAt, holdMs, seconds, limit };
+      const startAt = clock() + 300 + warmup * 1000;
+      const go: GoOrder = { startAt, holdMs, seconds, limit, warmup };
       await Promise.all(workers.map((w) => w.send("go", go)));
       const [runs, atEnd] = await Promise.all([
         Promise.all(workers.map(async (w) => {

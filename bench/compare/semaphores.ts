@@ -85,7 +85,7 @@ export async function semaphorePart(
 ): Promise<RunResult[]> {
   const port = Number(new URL(ctx.url).port);
   for (const spec of SEMAPHORES) {
-    const origins = await calibrate(spec, port, ctx.url, SEM_CONTENDERS);
+    const origins = await calibrate(spec, port, ctx.url, undefined, SEM_CONTENDERS);
     // Calibration runs in one process, where our hand-offs are local: the
     // PUBLISH that a hand-off to another process costs runs in the release
     // script (the client never sends one).

@@ -4,8 +4,9 @@
  *
  *   open {"lock":"redislock","url":"redis://…","name":"…","contenders":1}
  *     → opens and warms up its contenders, prints `READY`
- *   go {"startAt":…,"holdMs":0,"seconds":3}
- *     → runs the window from `startAt` (a {@linkcode clock} time), closes
+ *   go {"startAt":…,"holdMs":0,"seconds":3,"warmup":1}
+ *     → runs a warm-up window of `warmup` seconds at once (discarded),
+ *       then the window from `startAt` (a {@linkcode clock} time), closes
  *       its contenders, prints `RESULT <json of RawRun>`
  *
  * A failed order prints `ERROR <message>`; the end of stdin ends the
@@ -32,6 +33,8 @@ export interface GoOrder {
   readonly seconds: number;
   /** How many may hold at once (a semaphore's limit; 1 for a lock). */
   readonly limit?: number;
+  /** Seconds of contention to run first, not measured (see `measure.ts`). */
+  readonly warmup?: number;
 }
 
 async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
@@ -56,6 +59,7 @@ async function main(): Promise<void> {
         console.log("READY");
       } else if (verb === "go") {
         const order = JSON.parse(json) as GoOrder;
+        if (order.warmup) await runWindow(open, order.holdMs, clock(), order.warmup, order.limit);
         if (!(order.startAt > clock() - 1000)) throw new Error(`late start ${order.startAt}`);
         const run = await runWindow(
           open,
