@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { LockNotOwnedError, RedisLock, RedisSpinLock } from "../mod.ts";
-import { commandCalls, delay, eachClient, subscribers } from "./harness/env.ts";
+import { commandCalls, delay, eachClient, subscribers, until } from "./harness/env.ts";
+import { LINGER_MS } from "../lib/wait/subscriber_manager.ts";
 
 const CHANNEL = "lock:{job}:wake";
 
@@ -42,7 +43,9 @@ eachClient("acquire() wakes promptly when the holder releases", async (env) => {
   const gap = performance.now() - releasedAt;
   assert.ok(gap < 500, `woken ${gap.toFixed(1)} ms after the release`);
   await waiter.release();
-  assert.equal(await subscribers(env.server, CHANNEL), 0);
+  // Kept LINGER_MS for a next wait, then unsubscribed.
+  const gone = async () => await subscribers(env.server, CHANNEL) === 0;
+  await until(gone, "unsubscribed", LINGER_MS + 1_000);
 });
 
 eachClient(
