@@ -59,6 +59,12 @@ if redis.call('LREM', KEYS[1], 0, ARGV[1]) > 0 then return 0 end
 if redis.call('LPOP', KEYS[2]) then return 1 end
 return 0`;
 
+/** The floor's acquire and release scripts (also measured alone by `bench/script_cost.ts`). */
+export const FLOOR_SCRIPTS: { readonly acquire: string; readonly release: string } = {
+  acquire: ACQUIRE,
+  release: RELEASE,
+};
+
 const LEASE_MS = "30000";
 const WAIT_SECONDS = "10";
 

@@ -1,0 +1,139 @@
+/**
+ * What the scripts of one contended hand-off cost Redis, apart from any
+ * client (issue 16): for `RedisLock`'s fair mode, a waiter's queued attempt
+ * (`FAIR_ACQUIRE`) plus the holder's release that hands the lock to it
+ * (`RELEASE`, publishing the grant); for the hand-off floor
+ * (`bench/compare/floor.ts`), its queued `ACQUIRE` plus its `RELEASE` (which
+ * pushes to the waiter's wake list), and, as a second figure, the `LPOP`
+ * that stands in for the waiter's `BLPOP` being served. Many lock names run
+ * side by side on one connection, so the per-request cost that every
+ * command pays (reading, parsing, replying: see the `PING` figure) is
+ * shared out and the scripts' own work shows.
+ *
+ * Prints Redis CPU µs per cycle (one hand-off), per round.
+ *
+ * Run:  deno run -A bench/script_cost.ts [--rounds 3] [--cycles 50000]
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { createClient } from "redis";
+import { FAIR_ACQUIRE, QUEUE_SLACK_MS, RELEASE } from "../lib/redis/_scripts.ts";
+import { lockKeys } from "../lib/redis/_keys.ts";
+import { FLOOR_SCRIPTS } from "./compare/floor.ts";
+import { startRedis } from "../tests/harness/redis.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    rounds: { type: "string", default: "3" },
+    cycles: { type: "string", default: "50000" },
+  },
+});
+const ROUNDS = Number(values.rounds);
+const CYCLES = Number(values.cycles);
+const NAMES = 50; // lock names side by side
+const server = await startRedis();
+const client = createClient({ url: server.url });
+await client.connect();
+const send = (args: string[]) => client.sendCommand(args);
+const load = async (source: string) => String(await send(["SCRIPT", "LOAD", source]));
+
+async function redisCpuMicros(): Promise<number> {
+  const info = await client.info("cpu");
+  const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)![1]);
+  return 1e6 * (field("used_cpu_sys") + field("used_cpu_user"));
+}
+
+/** A token as `RedisLock` makes it: uuid, process mark, ttl, identity. */
+const token = () => `${crypto.randomUUID()}@9fedfb0179b74c49.30000~mx5cabc,12345,host,deno`;
+
+/**
+ * Redis CPU per cycle of `cycle` (one hand-off on `name`), run on NAMES
+ * names side by side; `setup` puts a first holder on each name.
+ */
+async function perCycle(
+  setup: (name: string) => Promise<string>,
+  cycle: (name: string, holder: string) => Promise<string>,
+): Promise<number> {
+  const tag = crypto.randomUUID().slice(0, 8);
+  const names = Array.from({ length: NAMES }, (_, i) => `${tag}${i}`);
+  const holders = await Promise.all(names.map(setup));
+  const before = await redisCpuMicros();
+  await Promise.all(names.map(async (name, i) => {
+    let holder = holders[i];
+    for (let n = 0; n < CYCLES / NAMES; n++) holder = await cycle(name, holder);
+  }));
+  return (await redisCpuMicros() - before) / CYCLES;
+}
+
+async function ours(): Promise<number> {
+  const [acquire, release] = [await load(FAIR_ACQUIRE.source), await load(RELEASE.source)];
+  const args = (name: string) => {
+    const { key, fence, queue } = lockKeys(name);
+    return [key, fence, queue];
+  };
+  const attempt = (name: string, who: string) =>
+    send([
+      "EVALSHA",
+      acquire,
+      "3",
+      ...args(name),
+      who,
+      "30000",
+      "0",
+      "3000",
+      "1",
+      `${QUEUE_SLACK_MS}`,
+    ]);
+  return await perCycle(async (name) => {
+    const first = token();
+    await attempt(name, first);
+    return first;
+  }, async (name, holder) => {
+    const next = token();
+    await attempt(name, next); // queued behind the holder
+    const { racers, channel } = lockKeys(name);
+    await send(
+      ["EVALSHA", release, "4", ...args(name), racers, holder, channel, "3000", "PUBLISH"],
+    );
+    return next;
+  });
+}
+
+async function floor(served: boolean): Promise<number> {
+  const [acquire, release] = [await load(FLOOR_SCRIPTS.acquire), await load(FLOOR_SCRIPTS.release)];
+  const keys = (name: string) => [`{${name}}`, `{${name}}:q`];
+  const attempt = (name: string, who: string) =>
+    send(["EVALSHA", acquire, "2", ...keys(name), who, "30000"]);
+  return await perCycle(async (name) => {
+    const first = token();
+    await attempt(name, first);
+    return first;
+  }, async (name, holder) => {
+    const next = token();
+    await attempt(name, next);
+    await send(["EVALSHA", release, "2", ...keys(name), holder, "30000", `{${name}}:w:`]);
+    if (served) await send(["LPOP", `{${name}}:w:${next}`]); // the waiter's BLPOP, served
+    return next;
+  });
+}
+
+async function ping(): Promise<number> {
+  const before = await redisCpuMicros();
+  for (let i = 0; i < CYCLES / 10; i++) await send(["PING"]);
+  return (await redisCpuMicros() - before) / (CYCLES / 10);
+}
+
+try {
+  console.log("Redis CPU µs: PING (one request, sequential) | per hand-off, names side by side:");
+  console.log("floor (2 scripts) | floor + BLPOP served | RedisLock fair (2 scripts)");
+  for (let round = 0; round < ROUNDS; round++) {
+    const figures = [await ping(), await floor(false), await floor(true), await ours()];
+    console.log(figures.map((f) => f.toFixed(1)).join(" | "));
+  }
+} finally {
+  await client.close();
+  await server.stop();
+}
