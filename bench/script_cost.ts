@@ -50,74 +50,60 @@ async function redisCpuMicros(): Promise<number> {
 const token = () => `${crypto.randomUUID()}@9fedfb0179b74c49.30000~mx5cabc,12345,host,deno`;
 
 /**
- * Redis CPU per cycle of `cycle` (one hand-off on `name`), run on NAMES
- * names side by side; `setup` puts a first holder on each name.
+ * Redis CPU per hand-off on NAMES names side by side: each name gets a
+ * first holder by `attempt`; then every cycle queues a new token behind the
+ * holder (`attempt`) and `handOff` releases the holder's lock to it.
  */
 async function perCycle(
-  setup: (name: string) => Promise<string>,
-  cycle: (name: string, holder: string) => Promise<string>,
+  attempt: (name: string, who: string) => Promise<unknown>,
+  handOff: (name: string, holder: string, next: string) => Promise<unknown>,
 ): Promise<number> {
   const tag = crypto.randomUUID().slice(0, 8);
   const names = Array.from({ length: NAMES }, (_, i) => `${tag}${i}`);
-  const holders = await Promise.all(names.map(setup));
+  const holders = names.map(() => token());
+  await Promise.all(names.map((name, i) => attempt(name, holders[i])));
   const before = await redisCpuMicros();
   await Promise.all(names.map(async (name, i) => {
     let holder = holders[i];
-    for (let n = 0; n < CYCLES / NAMES; n++) holder = await cycle(name, holder);
+    for (let n = 0; n < CYCLES / NAMES; n++) {
+      const next = token();
+      await attempt(name, next);
+      await handOff(name, holder, next);
+      holder = next;
+    }
   }));
   return (await redisCpuMicros() - before) / CYCLES;
 }
 
 async function ours(): Promise<number> {
   const [acquire, release] = [await load(FAIR_ACQUIRE.source), await load(RELEASE.source)];
-  const args = (name: string) => {
+  const fair = (name: string) => {
     const { key, fence, queue } = lockKeys(name);
     return [key, fence, queue];
   };
-  const attempt = (name: string, who: string) =>
-    send([
-      "EVALSHA",
-      acquire,
-      "3",
-      ...args(name),
-      who,
-      "30000",
-      "0",
-      "3000",
-      "1",
-      `${QUEUE_SLACK_MS}`,
-    ]);
-  return await perCycle(async (name) => {
-    const first = token();
-    await attempt(name, first);
-    return first;
-  }, async (name, holder) => {
-    const next = token();
-    await attempt(name, next); // queued behind the holder
-    const { racers, channel } = lockKeys(name);
-    await send(
-      ["EVALSHA", release, "4", ...args(name), racers, holder, channel, "3000", "PUBLISH"],
-    );
-    return next;
-  });
+  const slack = `${QUEUE_SLACK_MS}`;
+  return await perCycle(
+    (name, who) =>
+      send(["EVALSHA", acquire, "3", ...fair(name), who, "30000", "0", "3000", "1", slack]),
+    (name, holder) => {
+      const { racers, channel } = lockKeys(name);
+      return send(
+        ["EVALSHA", release, "4", ...fair(name), racers, holder, channel, "3000", "PUBLISH"],
+      );
+    },
+  );
 }
 
 async function floor(served: boolean): Promise<number> {
   const [acquire, release] = [await load(FLOOR_SCRIPTS.acquire), await load(FLOOR_SCRIPTS.release)];
   const keys = (name: string) => [`{${name}}`, `{${name}}:q`];
-  const attempt = (name: string, who: string) =>
-    send(["EVALSHA", acquire, "2", ...keys(name), who, "30000"]);
-  return await perCycle(async (name) => {
-    const first = token();
-    await attempt(name, first);
-    return first;
-  }, async (name, holder) => {
-    const next = token();
-    await attempt(name, next);
-    await send(["EVALSHA", release, "2", ...keys(name), holder, "30000", `{${name}}:w:`]);
-    if (served) await send(["LPOP", `{${name}}:w:${next}`]); // the waiter's BLPOP, served
-    return next;
-  });
+  return await perCycle(
+    (name, who) => send(["EVALSHA", acquire, "2", ...keys(name), who, "30000"]),
+    async (name, holder, next) => {
+      await send(["EVALSHA", release, "2", ...keys(name), holder, "30000", `{${name}}:w:`]);
+      if (served) await send(["LPOP", `{${name}}:w:${next}`]); // the waiter's BLPOP, served
+    },
+  );
 }
 
 async function ping(): Promise<number> {
