@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { RedisLock, RedisReadWriteLock, RedisSemaphore } from "../mod.ts";
 import { EXTEND } from "../lib/redis/_scripts.ts";
-import { delay, testEnv } from "./harness/env.ts";
+import { delay, freeze, testEnv } from "./harness/env.ts";
 
 test("a label cut inside an emoji (a lone surrogate) is carried with U+FFFD in its place", async () => {
   const env = await testEnv();
@@ -87,9 +87,3 @@ test("a renewal that a paused holder sends after its lease ended records nothing
     await env.close();
   }
 });
-
-/** Blocks the event loop for `ms`, as a paused process (no timer runs meanwhile). */
-function freeze(ms: number): void {
-  const end = performance.now() + ms;
-  while (performance.now() < end) { /* busy */ }
-}

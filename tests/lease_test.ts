@@ -5,7 +5,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "redis";
 import { LockLostError, LockNotOwnedError, RedisLock, RedisSpinLock } from "../mod.ts";
-import { commandCalls, delay, eachClient, subscribers, until, within } from "./harness/env.ts";
+import {
+  commandCalls,
+  delay,
+  eachClient,
+  freeze,
+  subscribers,
+  until,
+  within,
+} from "./harness/env.ts";
 import { asleep, type Mode, modeNamed, tracked } from "./harness/fault_modes.ts";
 import { startProxy } from "./harness/proxy.ts";
 import { startChild } from "./harness/process.ts";
@@ -264,12 +272,6 @@ eachClient(
     assert.equal(await lock.locked(), false);
   },
 );
-
-/** Blocks the event loop for `ms`, as a paused process (no timer runs meanwhile). */
-function freeze(ms: number): void {
-  const until = performance.now() + ms;
-  while (performance.now() < until) { /* busy */ }
-}
 
 eachClient(
   "held is false, and the signal aborted, as soon as the lease's local deadline passes, before its timer runs",

@@ -59,6 +59,12 @@ export async function until(
   }
 }
 
+/** Blocks the event loop for `ms`, as a paused process (no timer runs meanwhile). */
+export function freeze(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end) { /* busy */ }
+}
+
 /** `promise`, or a rejection naming `what` if it has not settled within `ms`. */
 export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
