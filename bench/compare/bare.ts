@@ -13,7 +13,9 @@
  * processes). acquire: one `EVALSHA` (`FAIR_ACQUIRE`, joining the queue);
  * when queued, wait for the `grant` naming its token. release: one
  * `EVALSHA` (`RELEASE`). No renewal, deadline, signal, liveness refresh or
- * stale-grant check: benchmark code, not a lock to use.
+ * stale-grant check: benchmark code, not a lock to use. Like the hand-off
+ * floor's `BLPOP`, a wait is bounded (10 s), then the attempt is made again
+ * (it finds the key holding its token if the grant was made but lost).
  *
  * @module
  */
@@ -22,11 +24,15 @@ import { createClient } from "redis";
 import { Redis } from "ioredis";
 import { FAIR_ACQUIRE, QUEUE_SLACK_MS, RELEASE } from "../../lib/redis/_scripts.ts";
 import { lockKeys } from "../../lib/redis/_keys.ts";
+import { lockSettings } from "../../lib/lock/_settings.ts";
 import { type ClientKind, type RawConnection, rawConnection } from "./clients.ts";
 import type { Contender, LockSpec } from "./locks.ts";
 
-const TTL = "30000";
-const HANDOFF = "3000"; // RedisLock's default handoffTimeout
+// `new RedisLock(client, name)`'s ttl and handoffTimeout.
+const DEFAULTS = lockSettings(undefined, { fair: true });
+const TTL = `${DEFAULTS.ttl}`;
+const HANDOFF = `${DEFAULTS.handoffTimeout}`;
+const WAIT_MS = 10_000;
 
 /** A subscriber connection that calls `listener` with each message of `channel`. */
 async function subscribe(
@@ -61,35 +67,30 @@ async function openBare(kind: ClientKind, url: string, name: string): Promise<Co
   ]);
   let token = "";
   let granted = false;
-  let wake: (() => void) | undefined;
+  let wake: ((woken: boolean) => void) | undefined;
   const stop = await subscribe(kind, url, `${keys.channel}:${mark}`, (message) => {
     if (message.split(" ")[1] !== token) return;
     granted = true;
-    wake?.();
+    wake?.(true);
   });
   const fairKeys = [keys.key, keys.fence, keys.queue];
   return {
     async acquire() {
       token = `${crypto.randomUUID()}@${mark}.${TTL}`;
       granted = false;
-      const reply = await conn.call(
-        [
-          "EVALSHA",
-          acquireSha,
-          "3",
-          ...fairKeys,
-          token,
-          TTL,
-          "0",
-          HANDOFF,
-          "1",
-          `${QUEUE_SLACK_MS}`,
-        ],
-      ) as unknown[];
-      if (Number(reply[0]) === 1 || granted) return true;
-      await new Promise<void>((resolve) => wake = resolve);
-      wake = undefined;
-      return true;
+      const args = [token, TTL, "0", HANDOFF, "1", `${QUEUE_SLACK_MS}`];
+      for (;;) {
+        const reply = await conn.call(["EVALSHA", acquireSha, "3", ...fairKeys, ...args]);
+        if (Number((reply as unknown[])[0]) === 1 || granted) return true;
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const woken = await new Promise<boolean>((resolve) => {
+          wake = resolve;
+          timer = setTimeout(() => resolve(false), WAIT_MS);
+        });
+        clearTimeout(timer);
+        wake = undefined;
+        if (woken) return true;
+      }
     },
     async release() {
       const done = await conn.call([
