@@ -21,6 +21,9 @@ import { parseArgs } from "node:util";
 import { createClient } from "redis";
 import { FAIR_ACQUIRE, QUEUE_SLACK_MS, RELEASE } from "../lib/redis/_scripts.ts";
 import { lockKeys } from "../lib/redis/_keys.ts";
+import { lockSettings } from "../lib/lock/_settings.ts";
+import { acquisitionToken } from "../lib/redis/_token.ts";
+import { identityTag } from "../lib/util/_identity.ts";
 import { FLOOR_SCRIPTS } from "./compare/floor.ts";
 import { startRedis } from "../tests/harness/redis.ts";
 
@@ -34,6 +37,10 @@ const { values } = parseArgs({
 const ROUNDS = Number(values.rounds);
 const CYCLES = Number(values.cycles);
 const NAMES = 50; // lock names side by side
+// `new RedisLock(client, name)`'s lease and hand-off timeout (the floor's lease too).
+const { ttl, handoffTimeout } = lockSettings(undefined, { fair: true });
+const TTL = `${ttl}`;
+const HANDOFF = `${handoffTimeout}`;
 const server = await startRedis();
 const client = createClient({ url: server.url });
 await client.connect();
@@ -47,7 +54,8 @@ async function redisCpuMicros(): Promise<number> {
 }
 
 /** A token as `RedisLock` makes it: uuid, process mark, ttl, identity. */
-const token = () => `${crypto.randomUUID()}@9fedfb0179b74c49.30000~mx5cabc,12345,host,deno`;
+const TAG = identityTag(undefined);
+const token = () => acquisitionToken(ttl, false, TAG);
 
 /**
  * Redis CPU per hand-off on NAMES names side by side: each name gets a
@@ -84,11 +92,11 @@ async function ours(): Promise<number> {
   const slack = `${QUEUE_SLACK_MS}`;
   return await perCycle(
     (name, who) =>
-      send(["EVALSHA", acquire, "3", ...fair(name), who, "30000", "0", "3000", "1", slack]),
+      send(["EVALSHA", acquire, "3", ...fair(name), who, TTL, "0", HANDOFF, "1", slack]),
     (name, holder) => {
       const { racers, channel } = lockKeys(name);
       return send(
-        ["EVALSHA", release, "4", ...fair(name), racers, holder, channel, "3000", "PUBLISH"],
+        ["EVALSHA", release, "4", ...fair(name), racers, holder, channel, HANDOFF, "PUBLISH"],
       );
     },
   );
@@ -98,9 +106,9 @@ async function floor(served: boolean): Promise<number> {
   const [acquire, release] = [await load(FLOOR_SCRIPTS.acquire), await load(FLOOR_SCRIPTS.release)];
   const keys = (name: string) => [`{${name}}`, `{${name}}:q`];
   return await perCycle(
-    (name, who) => send(["EVALSHA", acquire, "2", ...keys(name), who, "30000"]),
+    (name, who) => send(["EVALSHA", acquire, "2", ...keys(name), who, TTL]),
     async (name, holder, next) => {
-      await send(["EVALSHA", release, "2", ...keys(name), holder, "30000", `{${name}}:w:`]);
+      await send(["EVALSHA", release, "2", ...keys(name), holder, TTL, `{${name}}:w:`]);
       if (served) await send(["LPOP", `{${name}}:w:${next}`]); // the waiter's BLPOP, served
     },
   );
