@@ -1,35 +1,39 @@
-import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createClient } from "redis";
 import { RedisSemaphore } from "../mod.ts";
 import { semaphoreKeys } from "../lib/redis/_semaphore_keys.ts";
-import { until } from "./harness/env.ts";
+import { type ClientKind, type TestEnv, until } from "./harness/env.ts";
+import { eachKind } from "./harness/fault_modes.ts";
 import { startChild } from "./harness/process.ts";
-import { type RedisServer, startRedis } from "./harness/redis.ts";
+import type { RedisServer } from "./harness/redis.ts";
 
 const QUEUE = semaphoreKeys("sem").queue;
 
-/** A server, a node-redis client and a scratch directory for one test. */
-async function withServer(
-  fn: (server: RedisServer, client: never, dir: string) => Promise<void>,
-): Promise<void> {
-  const server = await startRedis();
-  const dir = mkdtempSync(join(tmpdir(), "sem-"));
-  const client = await createClient({ url: server.url }).connect();
-  try {
-    await fn(server, client as never, dir);
-  } finally {
-    await client.close();
-    rmSync(dir, { recursive: true, force: true });
-    await server.stop();
-  }
+/**
+ * One test per client kind: a server, a client of that kind for this
+ * process, and a scratch directory; the child parties use the same kind.
+ */
+function eachKindWithDir(
+  name: string,
+  fn: (
+    env: TestEnv,
+    party: (args: string[]) => ReturnType<typeof startChild>,
+    dir: string,
+  ) => Promise<void>,
+): void {
+  eachKind(name, async (env: TestEnv, kind: ClientKind) => {
+    const dir = mkdtempSync(join(tmpdir(), "sem-"));
+    const party = (args: string[]) =>
+      startChild("fixtures/sem_party.ts", [env.server.url, kind.name, "sem", ...args]);
+    try {
+      await fn(env, party, dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 }
-
-const party = (server: RedisServer, args: string[]) =>
-  startChild("fixtures/sem_party.ts", [server.url, "sem", ...args]);
 
 const queued = (server: RedisServer, n: number) =>
   until(
@@ -61,12 +65,13 @@ function mostInside(log: string): { most: number; entries: number } {
   return { most, entries };
 }
 
-test("semaphore: never more than limit inside, across 6 processes looping for 3 s", async () => {
-  await withServer(async (server, _client, dir) => {
+eachKindWithDir(
+  "semaphore: never more than limit inside, across 6 processes looping for 2 s",
+  async (env, party, dir) => {
     const file = join(dir, "log");
     const children = Array.from(
       { length: 6 },
-      () => party(server, ["3", "5000", "3000", "loop", file, "3000"]),
+      () => party(["3", "5000", "3000", "loop", file, "2000"]),
     );
     await Promise.all(children.map((c) => c.waitFor("ready")));
     writeFileSync(`${file}.go`, "");
@@ -74,19 +79,21 @@ test("semaphore: never more than limit inside, across 6 processes looping for 3 
     const { most, entries } = mostInside(readFileSync(file, "utf8"));
     assert.equal(most, 3, `at most ${most} inside at once: the limit must be reached, not passed`);
     assert.ok(entries > 100, `only ${entries} acquisitions`);
-    assert.equal(await server.command("DBSIZE"), 0, "no key left");
-  });
-});
+    assert.equal(await env.server.command("DBSIZE"), 0, "no key left");
+  },
+);
 
-test("semaphore: a SIGKILLed holder's permit comes back when its lease ends, not before", async () => {
-  await withServer(async (server, client) => {
+eachKindWithDir(
+  "semaphore: a SIGKILLed holder's permit comes back when its lease ends, not before",
+  async (env, party) => {
+    const client = await env.client();
     const mine = new RedisSemaphore(client, "sem", { limit: 2 });
     await mine.lock();
-    const doomed = party(server, ["2", "1000", "3000", "hold"]);
+    const doomed = party(["2", "1000", "3000", "hold"]);
     await doomed.waitFor("held");
     const waiter = new RedisSemaphore(client, "sem", { limit: 2 });
     const acquiring = waiter.acquire({ blockingTimeout: 10_000 });
-    await queued(server, 1);
+    await queued(env.server, 1);
     doomed.process.kill("SIGKILL");
     const killedAt = performance.now();
     await doomed.exited;
@@ -97,18 +104,22 @@ test("semaphore: a SIGKILLed holder's permit comes back when its lease ends, not
     assert.ok(waited > 600 && waited < 1_000 + 300, `came back after ${waited.toFixed(0)} ms`);
     await waiter.release();
     await mine.release();
-  });
-});
+  },
+);
 
-test("semaphore: a queued waiter killed with SIGKILL delays the next by at most about handoffTimeout", async () => {
-  await withServer(async (server, client, dir) => {
+eachKindWithDir(
+  "semaphore: a queued waiter killed with SIGKILL delays the next by at most about handoffTimeout",
+  async (env, party, dir) => {
     const file = join(dir, "log");
-    const holder = new RedisSemaphore(client, "sem", { limit: 1, handoffTimeout: 1_000 });
+    const holder = new RedisSemaphore(await env.client(), "sem", {
+      limit: 1,
+      handoffTimeout: 1_000,
+    });
     await holder.lock();
-    const doomed = party(server, ["1", "30000", "1000", "wait", file]);
-    await queued(server, 1);
-    const next = party(server, ["1", "30000", "1000", "wait", file]);
-    await queued(server, 2);
+    const doomed = party(["1", "30000", "1000", "wait", file]);
+    await queued(env.server, 1);
+    const next = party(["1", "30000", "1000", "wait", file]);
+    await queued(env.server, 2);
     doomed.process.kill("SIGKILL");
     await doomed.exited;
     const releasedAt = performance.now();
@@ -117,21 +128,22 @@ test("semaphore: a queued waiter killed with SIGKILL delays the next by at most 
     const waited = performance.now() - releasedAt;
     assert.ok(waited < 1_000 + 1_000, `next acquired ${waited.toFixed(0)} ms after the release`);
     assert.deepEqual(readFileSync(file, "utf8").trim().split("\n"), [`${next.process.pid}`]);
-  });
-});
+  },
+);
 
-test("semaphore: a release hands the permit to a waiter of another process", async () => {
-  await withServer(async (server, client, dir) => {
+eachKindWithDir(
+  "semaphore: a release hands the permit to a waiter of another process",
+  async (env, party, dir) => {
     const file = join(dir, "log");
-    const holder = new RedisSemaphore(client, "sem", { limit: 1 });
+    const holder = new RedisSemaphore(await env.client(), "sem", { limit: 1 });
     await holder.lock();
-    const waiter = party(server, ["1", "30000", "3000", "wait", file]);
-    await queued(server, 1);
+    const waiter = party(["1", "30000", "3000", "wait", file]);
+    await queued(env.server, 1);
     const releasedAt = performance.now();
     await holder.release();
     assert.equal(await waiter.exited, 0);
     const waited = performance.now() - releasedAt;
     assert.ok(waited < 1_000, `the waiter took ${waited.toFixed(0)} ms after the release`);
-    assert.equal(await server.command("DBSIZE"), 0);
-  });
-});
+    assert.equal(await env.server.command("DBSIZE"), 0);
+  },
+);
