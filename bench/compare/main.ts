@@ -146,7 +146,7 @@ async function runCell(ctx: Context, cell: Cell, crashed: string[]): Promise<Run
 
 /** The semaphore part: its own table, printed and written to bench/results/semaphore.*. */
 async function runSemaphores(ctx: Context): Promise<void> {
-  const rows = await semaphorePart(ctx, SECONDS, (r) =>
+  const rows = await semaphorePart(ctx, SECONDS, ROUNDS, (r) =>
     console.log(
       `${r.label} [${r.client}], ${r.processes} proc`.padEnd(62) +
         ` ${Math.round(r.acqPerSec)} acq/s, p99 ${r.waitP99.toFixed(2)} ms, ` +
@@ -157,7 +157,11 @@ async function runSemaphores(ctx: Context): Promise<void> {
   const md = new URL("semaphore.md", RESULTS);
   await Deno.writeTextFile(md, `# Semaphore comparison\n\n${table}`);
   await new Deno.Command(Deno.execPath(), { args: ["fmt", "-q", md.pathname] }).output();
-  const json = JSON.stringify({ seconds: SECONDS, date: new Date().toISOString(), rows }, null, 2);
+  const json = JSON.stringify(
+    { seconds: SECONDS, rounds: ROUNDS, date: new Date().toISOString(), rows },
+    null,
+    2,
+  );
   await Deno.writeTextFile(new URL("semaphore.json", RESULTS), json + "\n");
   if (rows.some((r) => r.overlaps + r.intervalOverlaps > 0)) Deno.exitCode = 1;
 }
