@@ -8,6 +8,10 @@
  * phase (every reader together) with one write, each `hold` long, so
  * read throughput ≤ readers / (2 × hold) and a write waits at most one read
  * phase (`hold`); "with RTT" adds one measured round trip to each phase.
+ * The "timer floor" row runs that ideal schedule in this process with no
+ * Redis at all (16 holders' `setTimeout(hold)`s, phases back to back), so
+ * it shows what this runtime's 1 ms timers allow on this machine; "of
+ * floor" is each lock's reads/s against it.
  * Requests per acquisition: the lock's commands Redis counted (scripts and
  * subscriptions) over all acquisitions.
  *
@@ -83,6 +87,22 @@ async function scenario(kind: "rw" | "mutex"): Promise<Result & { requests: numb
   };
 }
 
+/** The ideal schedule on this runtime's timers, with no lock and no Redis. */
+async function timerFloor(): Promise<Result> {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const end = performance.now() + DURATION;
+  const waits: number[] = [];
+  let reads = 0;
+  while (performance.now() < end) {
+    const called = performance.now(); // the writer comes as a read phase starts
+    await Promise.all(Array.from({ length: READERS }, () => sleep(HOLD)));
+    reads += READERS;
+    waits.push(performance.now() - called);
+    await sleep(HOLD); // the write
+  }
+  return { reads, writes: waits.length, waits };
+}
+
 function percentile(values: number[], p: number): number {
   const sorted = values.toSorted((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
@@ -93,18 +113,27 @@ try {
   const seconds = DURATION / 1_000;
   const ideal = READERS / (2 * HOLD / 1_000);
   const idealRtt = READERS / (2 * (HOLD + roundTrip) / 1_000);
+  const floor = await timerFloor();
   const rows = [];
-  for (const kind of ["rw", "mutex"] as const) {
-    const r = await scenario(kind);
+  for (const kind of ["floor", "rw", "mutex"] as const) {
+    const r = kind === "floor" ? { ...floor, requests: NaN } : await scenario(kind);
+    const lock = {
+      floor: "timer floor (no Redis)",
+      rw: "RedisReadWriteLock",
+      mutex: "RedisLock (baseline)",
+    };
     rows.push({
-      lock: kind === "rw" ? "RedisReadWriteLock" : "RedisLock (baseline)",
+      lock: lock[kind],
       "reads/s": Math.round(r.reads / seconds),
       "of ideal": `${(100 * r.reads / seconds / ideal).toFixed(1)} %`,
       "of ideal with RTT": `${(100 * r.reads / seconds / idealRtt).toFixed(1)} %`,
+      "of floor": `${(100 * r.reads / floor.reads).toFixed(1)} %`,
       "writes/s": Math.round(r.writes / seconds),
       "write wait p50 ms": percentile(r.waits, 0.5).toFixed(2),
       "write wait p99 ms": percentile(r.waits, 0.99).toFixed(2),
-      "requests/acq": (r.requests / (r.reads + r.writes)).toFixed(2),
+      "requests/acq": Number.isNaN(r.requests)
+        ? "–"
+        : (r.requests / (r.reads + r.writes)).toFixed(2),
     });
   }
   console.log(
