@@ -71,7 +71,11 @@ end
  * `!<token>` scored by minus its liveness deadline (Redis ms, < 0).
  * - `live_head(q)`: the oldest live waiter and its entry, dropping dead ones
  *   (one read when there are none);
- * - `leave_queue(q, token)`;
+ * - `leave_queue(q, token, slack)`: with `slack` (a waiter giving up, off
+ *   the hand-off path), the queue's expiry is re-aimed at its latest
+ *   remaining liveness deadline + `slack`: the leaver's deadline may have
+ *   been the latest (callers of one name may pass different
+ *   `handoffTimeout`s), and the queue must not outlive its last waiter by it;
  * - `queue_up(q, token, liveness, slack, tag)`: join or refresh, returns the
  *   entry (with `tag`, 0 or 1, the entry is 2 × µs + tag: a primitive's
  *   waiters of two kinds tell themselves apart by its parity);
@@ -104,8 +108,13 @@ local function live_head(q)
   end
   return first_entry(q)
 end
-local function leave_queue(q, token)
+local function leave_queue(q, token, slack)
   redis.call('ZREM', q, token, '!' .. token)
+  if not slack then return end
+  local latest = redis.call('ZRANGE', q, '0', '0', 'WITHSCORES')
+  if latest[2] and tonumber(latest[2]) < 0 then
+    redis.call('PEXPIREAT', q, int(slack - tonumber(latest[2])))
+  end
 end
 local function queue_up(q, token, liveness, slack, tag)
   local deadline = int(-(now_ms() + liveness))

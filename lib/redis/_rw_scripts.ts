@@ -108,7 +108,7 @@ else
     expire_with_last(KEYS[2], SLACK)
   end
 end
-leave_queue(KEYS[4], token)
+leave_queue(KEYS[4], token, (not owned) and SLACK or nil)
 local state = {may_local = owned}
 promote(state)
 if not owned then return 0 end
@@ -132,7 +132,9 @@ if ARGV[6] == 'w' then
 end
 local deadline = redis.call('ZSCORE', KEYS[2], ARGV[1])
 if deadline and tonumber(deadline) > now_ms() then
-  add_reader(ARGV[1], tonumber(ARGV[7]))
+  -- Re-aimed, not only raised: a shorter lease must not keep the set longer.
+  redis.call('ZADD', KEYS[2], int(now_ms() + tonumber(ARGV[7])), ARGV[1])
+  expire_with_last(KEYS[2], SLACK)
   who_kept(tonumber(ARGV[7]), tonumber(ARGV[8]))
   return 1
 end

@@ -128,7 +128,7 @@ export const RELEASE: Script = {
   source: LUA_QUEUE + `
 if KEYS[5] then redis.call('DEL', KEYS[5]) end
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
-  leave_queue(KEYS[3], ARGV[1])
+  leave_queue(KEYS[3], ARGV[1], ${QUEUE_SLACK_MS})
   return 0
 end
 local head, entry = live_head(KEYS[3])

@@ -109,7 +109,7 @@ local h, q = KEYS[1], KEYS[2]
 live(h)
 if KEYS[4] then redis.call('DEL', KEYS[4]) end
 if redis.call('ZREM', h, ARGV[1]) == 0 then
-  leave_queue(q, ARGV[1])
+  leave_queue(q, ARGV[1], tonumber(ARGV[7]))
   return 0
 end
 expire_with_last(h, tonumber(ARGV[7]))
@@ -138,7 +138,9 @@ export const SEM_EXTEND: Script = {
   source: LUA_HOLDERS + LUA_WHO + `
 local lease = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if not lease or tonumber(lease) <= now_ms() then return 0 end
-hold(KEYS[1], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]))
+-- Re-aimed, not only raised: a shorter lease must not keep the key longer.
+redis.call('ZADD', KEYS[1], int(now_ms() + tonumber(ARGV[2])), ARGV[1])
+expire_with_last(KEYS[1], tonumber(ARGV[3]))
 who_kept(tonumber(ARGV[2]), tonumber(ARGV[4]))
 return 1`,
 };
