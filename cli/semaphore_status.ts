@@ -12,20 +12,22 @@ import { type CommandClient, encodeName, evalScript, toInt } from "./keys.ts";
 
 /**
  * A semaphore's state in one read. KEYS: holders, queue. ARGV: channel.
- * Reply: `{waiters, lease1, lease2, ...}`: the fair waiters queued plus the
- * race-mode waiters subscribed, then the ms left on each live holder's lease,
- * shortest first.
+ * Reply: `{waiters, holders, lease1, lease2, ...}`: the live fair waiters
+ * queued (a dead one's liveness deadline has passed) plus the race-mode
+ * waiters subscribed, how many holders are live, then the ms left on the
+ * first 1 000 live holders' leases, shortest first.
  */
 const SEM_STATUS = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local reply = {redis.call('PUBSUB', 'NUMSUB', ARGV[1])[2]}
+local reply = {redis.call('PUBSUB', 'NUMSUB', ARGV[1])[2], 0}
 if redis.call('TYPE', KEYS[2])['ok'] == 'zset' then
-  reply[1] = reply[1] + redis.call('ZCOUNT', KEYS[2], '(0', '+inf')
+  reply[1] = reply[1] + redis.call('ZCOUNT', KEYS[2], '-inf', '(' .. string.format('%d', -now))
 end
 if redis.call('TYPE', KEYS[1])['ok'] == 'zset' then
-  local leases = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. string.format('%.0f', now), '+inf',
-    'WITHSCORES', 'LIMIT', 0, 1000)
+  local from = '(' .. string.format('%d', now)
+  reply[2] = redis.call('ZCOUNT', KEYS[1], from, '+inf')
+  local leases = redis.call('ZRANGEBYSCORE', KEYS[1], from, '+inf', 'WITHSCORES', 'LIMIT', 0, 1000)
   for i = 2, #leases, 2 do reply[#reply + 1] = tonumber(leases[i]) - now end
 end
 return reply`;
@@ -77,11 +79,15 @@ export async function readSemaphoreStatus(
   const base = `${prefix}sem:{${encodeName(name)}}`;
   const key = `${base}:holders`;
   const reply = await evalScript(client, SEM_STATUS, [key, `${base}:queue`], [`${base}:wake`]);
-  if (!Array.isArray(reply) || reply.length < 1) {
+  if (!Array.isArray(reply) || reply.length < 2) {
     throw new TypeError(`Unexpected Redis reply: ${String(reply)}`);
   }
-  const leases = reply.slice(1).map(toInt);
-  return { key, holders: leases.length, leases, waiters: toInt(reply[0]) };
+  return {
+    key,
+    holders: toInt(reply[1]),
+    leases: reply.slice(2).map(toInt),
+    waiters: toInt(reply[0]),
+  };
 }
 
 /**
@@ -99,7 +105,7 @@ export async function readSemaphoreStatus(
  */
 export function formatSemaphoreStatus(status: SemaphoreStatus): string {
   const leases = status.leases.slice(0, 5).map((ms) => `${ms} ms`).join(", ");
-  const more = status.leases.length > 5 ? ", ..." : "";
+  const more = status.holders > 5 ? ", ..." : "";
   const holders = status.holders === 0
     ? "none"
     : `${status.holders} holder${status.holders === 1 ? "" : "s"} (leases left: ${leases}${more})`;

@@ -101,7 +101,8 @@ export async function showStatus(
     const semWho = used ? await RedisSemaphore.inspect(client, name, options) : undefined;
     if (json) {
       const lock = { ...status, holders: who.holders, queue: who.waiters };
-      const semaphore = semWho && { ...sem, holders: semWho.holders, queue: semWho.waiters };
+      const semaphore = semWho &&
+        { ...sem, holderCount: sem.holders, holders: semWho.holders, queue: semWho.waiters };
       out.push(`${JSON.stringify(semaphore ? { ...lock, semaphore } : lock)}\n`);
     } else {
       const [lock, state, waiting, fence] = formatStatus(status).split("\n");

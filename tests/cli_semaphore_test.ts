@@ -8,7 +8,8 @@ import process from "node:process";
 import { createClient } from "redis";
 import { RedisSemaphore } from "../mod.ts";
 import { semaphoreKeys } from "../lib/redis/_semaphore_keys.ts";
-import { until } from "./harness/env.ts";
+import { delay, until } from "./harness/env.ts";
+import { startChild } from "./harness/process.ts";
 import { withSetup } from "./harness/cli.ts";
 
 /** The most sections open at once in a log of `enter <pid>` / `exit <pid>` lines. */
@@ -130,5 +131,74 @@ test("run --limit: bad values and --spin or --fencing are usage errors (exit 2)"
     assert.deepEqual(await Promise.all(runs.map((r) => r.exited)), bad.map(() => 2));
     assert.match(runs[0].stderr(), /--limit: must be a whole number from 1/);
     assert.match(runs[5].stderr(), /--limit cannot be combined with --spin/);
+  });
+});
+
+test("status: counts every live holder of a semaphore, past the 1 000 leases it lists", async () => {
+  await withSetup(async ({ cli, server }) => {
+    const client = await createClient({ url: server.url }).connect();
+    try {
+      const options = { limit: 5_000, autoExtend: false };
+      const held = Array.from(
+        { length: 1_100 },
+        () => new RedisSemaphore(client as never, "job", options),
+      );
+      await Promise.all(held.map((s) => s.lock()));
+      const text = cli(["status", "job"]);
+      const json = cli(["status", "--json", "job"]);
+      assert.deepEqual(await Promise.all([text.exited, json.exited]), [0, 0]);
+      assert.match(
+        text.stdout(),
+        /semaphore: +1100 holders \(leases left: (\d+ ms, ){4}\d+ ms, \.\.\.\)/,
+      );
+      const { semaphore } = JSON.parse(json.stdout());
+      assert.equal(semaphore.holderCount, 1_100);
+      assert.equal(semaphore.leases.length, 1_000);
+      await Promise.all(held.map((s) => s.release()));
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+test("status: a queued waiter whose liveness lapsed (killed) is not counted as waiting", async () => {
+  await withSetup(async ({ cli, server }) => {
+    const client = await createClient({ url: server.url }).connect();
+    try {
+      const holder = new RedisSemaphore(client as never, "job", { limit: 1 });
+      await holder.lock();
+      const { queue } = semaphoreKeys("job");
+      const queued = (n: number) =>
+        until(async () => await server.command("ZCOUNT", queue, "(0", "+inf") === n, `${n} queued`);
+      // Liveness 1 000 ms (handoffTimeout), never refreshed once killed.
+      const args = [
+        server.url,
+        "node-redis v6 RESP3",
+        "job",
+        "1",
+        "30000",
+        "1000",
+        "wait",
+        "/dev/null",
+      ];
+      const dead = startChild("fixtures/sem_party.ts", args);
+      await queued(1);
+      dead.process.kill("SIGKILL");
+      await dead.exited;
+      const live = new RedisSemaphore(client as never, "job", { limit: 1 }); // keeps the queue key
+      const waiting = live.acquire({ blockingTimeout: 20_000 });
+      await queued(2);
+      await delay(1_300); // past the dead waiter's liveness deadline
+      const json = cli(["status", "--json", "job"]);
+      assert.equal(await json.exited, 0);
+      const { semaphore } = JSON.parse(json.stdout());
+      assert.equal(semaphore.waiters, 1, "only the live waiter");
+      assert.equal(semaphore.queue.length, 1);
+      await holder.release();
+      assert.equal(await waiting, true);
+      await live.release();
+    } finally {
+      await client.close();
+    }
   });
 });
