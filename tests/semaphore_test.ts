@@ -2,8 +2,7 @@ import assert from "node:assert/strict";
 import { LockNotOwnedError, RedisLock, RedisSemaphore } from "../mod.ts";
 import { commandCalls, delay, eachClient, type TestEnv, until } from "./harness/env.ts";
 import { semaphoreKeys } from "../lib/redis/_semaphore_keys.ts";
-import { tracked, type TrackedDriver } from "./harness/fault_modes.ts";
-import { SubscriberManager } from "../lib/wait/subscriber_manager.ts";
+import { sleepingOn, tracked, type TrackedDriver } from "./harness/fault_modes.ts";
 
 const KEYS = semaphoreKeys("sem");
 
@@ -12,15 +11,7 @@ async function queueLength(env: TestEnv): Promise<number> {
 }
 
 /** Resolves once `n` waiters on `drivers` sleep on the semaphore's grant channel. */
-async function sleeping(drivers: TrackedDriver[], n: number): Promise<void> {
-  const managers = drivers.map((d) => SubscriberManager.for(d));
-  await until(
-    () =>
-      managers.reduce((k, m) => k + m.waiterCount, 0) === n &&
-      managers.every((m) => m.isLive(KEYS.grants)) && drivers.every((d) => d.inflight === 0),
-    "every waiter asleep",
-  );
-}
+const sleeping = (drivers: TrackedDriver[], n: number) => sleepingOn(drivers, n, KEYS.grants);
 
 eachClient("semaphore: up to limit holders at once, and no more", async (env) => {
   const client = await env.client();

@@ -144,3 +144,21 @@ export async function asleep(
   const quiet = () => drivers.every((d) => d.inflight === 0);
   await until(() => (!mode.pubsub || queued()) && quiet(), "every waiter asleep");
 }
+
+/**
+ * Resolves once `n` waiters on `drivers` sleep on `channel` (subscribed,
+ * nothing in flight): for the semaphore's and read-write lock's waiters.
+ */
+export async function sleepingOn(
+  drivers: TrackedDriver[],
+  n: number,
+  channel: string,
+): Promise<void> {
+  const managers = drivers.map((d) => SubscriberManager.for(d));
+  await until(
+    () =>
+      managers.reduce((k, m) => k + m.waiterCount, 0) === n &&
+      managers.every((m) => m.isLive(channel)) && drivers.every((d) => d.inflight === 0),
+    "every waiter asleep",
+  );
+}
