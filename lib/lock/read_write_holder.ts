@@ -127,8 +127,9 @@ export class RedisReadWriteHolder implements AsyncDisposable {
 
   /**
    * With `fencing: true`: a writer's token, new and larger for every write
-   * acquisition; a reader's is the token of the last write before it (0 if
-   * none). Else undefined.
+   * acquisition; a reader's is the token of the last write acquisition
+   * before it (0 if none), which may have written nothing (a writer that
+   * crashed, or gave up as the lock was handed to it). Else undefined.
    */
   get fencingToken(): number | undefined {
     return this.#core.fencingToken;
@@ -146,8 +147,8 @@ export class RedisReadWriteHolder implements AsyncDisposable {
 
   /**
    * Whether this side could not be taken now, according to Redis: a writer
-   * holds, or (for a writer) a reader holds, or (for a reader) a writer is
-   * queued.
+   * holds, or (for a writer) a reader holds or anyone waits, or (for a
+   * reader) a writer is queued.
    */
   locked(): Promise<boolean> {
     return this.#core.locked();

@@ -39,9 +39,10 @@ local readers, gone = purge_readers()
 local holder = redis.call('GET', KEYS[1])
 if writing then
   if holder == token then
+    -- Its token was taken when the lock became its own: the counter's value.
     redis.call('PEXPIRE', KEYS[1], int(ttl))
     leave_queue(q, token)
-    if fenced then return {1, next_fence(KEYS[3])} end
+    if fenced then return {1, tonumber(redis.call('GET', KEYS[3]))} end
     return {1, 0}
   end
   if not holder and readers == 0 then
@@ -159,8 +160,8 @@ return -2`,
 
 /**
  * Whether a holder of mode ARGV[6] could not enter now: a writer holds, or
- * (for a writer) a live reader holds, or (for a reader) a live writer is
- * queued. Reply: 1 or 0.
+ * (for a writer) a live reader holds or a live waiter is queued, or (for a
+ * reader) a live writer is queued. Reply: 1 or 0.
  */
 export const RW_LOCKED: Script = {
   name: "rw_locked",
@@ -168,6 +169,7 @@ export const RW_LOCKED: Script = {
 if redis.call('EXISTS', KEYS[1]) == 1 then return 1 end
 if ARGV[6] == 'w' then
   if redis.call('ZCOUNT', KEYS[2], '(' .. int(now_ms()), '+inf') > 0 then return 1 end
+  if live_head(KEYS[4]) then return 1 end
   return 0
 end
 if live_head(KEYS[4]) and first_writer(KEYS[4]) then return 1 end

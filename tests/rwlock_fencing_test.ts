@@ -1,0 +1,73 @@
+/**
+ * The read-write lock's fencing rule at its edge, and `locked()` while a
+ * waiter is queued with nobody holding (both found by review, issue 18).
+ */
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { RedisReadWriteLock } from "../mod.ts";
+import { readWriteKeys } from "../lib/redis/_rw_keys.ts";
+import { delay, eachClient, type TestEnv, testEnv, until } from "./harness/env.ts";
+
+const KEYS = readWriteKeys("rw");
+
+const queuedInRedis = (env: TestEnv, n: number) =>
+  until(
+    async () => Number(await env.server.command("ZCOUNT", KEYS.queue, "(0", "+inf")) === n,
+    `${n} queued`,
+  );
+
+eachClient(
+  "rwlock: fencing: a writer that gives up as the lock is handed to it still counts as the last write acquisition",
+  async (env) => {
+    const options = { fencing: true, handoffTimeout: 10_000 };
+    const rw = (client: Awaited<ReturnType<TestEnv["client"]>>) =>
+      new RedisReadWriteLock(client, "rw", options);
+    const w1 = await rw(await env.client()).writeLock().lock();
+    const t1 = w1.fencingToken!;
+    const giveUp = new AbortController();
+    const w2 = rw(await env.client()).writeLock();
+    const writing = w2.acquire({ signal: giveUp.signal, blockingTimeout: 10_000 })
+      .then(() => w2.held, () => false);
+    await queuedInRedis(env, 1);
+    const reader = rw(await env.client()).readLock();
+    const reading = reader.acquire({ blockingTimeout: 10_000 });
+    await queuedInRedis(env, 2);
+    await delay(50);
+    const released = w1.release(); // hands the lock to w2 (a new token)...
+    giveUp.abort(new Error("gave up")); // ...as w2 gives up
+    await released;
+    if (await writing) await w2.release(); // w2 took it up after all: the plain case
+    assert.equal(await reading, true);
+    const counter = Number(await env.server.command("GET", KEYS.fence));
+    // Whichever came first in Redis (w2 leaving, or the hand-off to w2), the
+    // reader's token is the last write acquisition's: w1's, or w2's unused one.
+    assert.ok(counter >= t1);
+    assert.equal(reader.fencingToken, counter, "the reader sees the last write acquisition's");
+    await reader.release();
+    const w3 = await rw(await env.client()).writeLock().lock();
+    assert.ok(w3.fencingToken! > counter, "the next write's is larger still");
+    await w3.release();
+  },
+);
+
+test("rwlock: a writer's locked() is true while a live waiter is queued and nobody holds", async () => {
+  const env = await testEnv();
+  try {
+    const rw = new RedisReadWriteLock(await env.client(), "rw");
+    // What a crashed reader leaves while the writer queued behind it sleeps
+    // until that lease's end: nobody holds, a live writer heads the queue
+    // (entry: 2 × arrival µs + 1; liveness: minus its deadline in ms).
+    const [s, us] = (await env.server.command("TIME")) as string[];
+    const entry = ((Number(s) * 1e6 + Number(us)) * 2 + 1).toFixed(0);
+    const deadline = -(Number(s) * 1000 + Math.floor(Number(us) / 1000) + 10_000);
+    await env.server.command("ZADD", KEYS.queue, entry, "other", `${deadline}`, "!other");
+    const writer = rw.writeLock();
+    assert.equal(await writer.locked(), true);
+    assert.equal(await writer.acquire({ blocking: false }), false, "and indeed it cannot enter");
+    await env.server.command("DEL", KEYS.queue);
+    assert.equal(await writer.locked(), false, "nobody holds or waits");
+  } finally {
+    await env.close();
+  }
+});
