@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { LockError, LockNotOwnedError, RedisLock, RedisReadWriteLock } from "../mod.ts";
+import {
+  LockError,
+  LockNotOwnedError,
+  RedisLock,
+  RedisReadWriteLock,
+  RedisSemaphore,
+} from "../mod.ts";
 import { eachClient, type TestEnv, until } from "./harness/env.ts";
 import { readWriteKeys } from "../lib/redis/_rw_keys.ts";
 
@@ -125,15 +131,20 @@ eachClient(
   },
 );
 
-eachClient("rwlock: a read-write lock and a lock of one name are independent", async (env) => {
-  const client = await env.client();
-  const lock = await new RedisLock(client, "rw").lock();
-  const writer = await new RedisReadWriteLock(client, "rw").writeLock().lock();
-  assert.equal(await writer.owned(), true);
-  await writer.release();
-  await lock.release();
-  assert.equal(await env.server.command("DBSIZE"), 0);
-});
+eachClient(
+  "rwlock: a read-write lock, a lock and a semaphore of one name are independent",
+  async (env) => {
+    const client = await env.client();
+    const lock = await new RedisLock(client, "rw").lock();
+    const permit = await new RedisSemaphore(client, "rw", { limit: 1 }).lock();
+    const writer = await new RedisReadWriteLock(client, "rw").writeLock().lock();
+    assert.equal(await writer.owned(), true);
+    await writer.release();
+    await permit.release();
+    await lock.release();
+    assert.equal(await env.server.command("DBSIZE"), 0);
+  },
+);
 
 eachClient(
   "rwlock: extend and remaining work for both sides; await using releases",

@@ -78,3 +78,29 @@ eachKind(
     assert.deepEqual(await env.server.command("KEYS", "rwlock:*"), [], "no key left");
   },
 );
+
+eachKind(
+  "rwlock: a SIGKILLed queued reader, admitted by a writer's release, holds the next writer off for about its handoffTimeout",
+  async (env, kind) => {
+    const handoffTimeout = 1_000;
+    const rw = new RedisReadWriteLock(await env.client(), "rw", { handoffTimeout });
+    const writer = await rw.writeLock().lock();
+    const args = [env.server.url, kind.name, "rw", "queue-read", "30000", `${handoffTimeout}`];
+    const child = startChild("fixtures/rw_holder.ts", args);
+    const queue = "rwlock:{rw}:queue";
+    const length = async () => Number(await env.server.command("ZCOUNT", queue, "(0", "+inf"));
+    await until(async () => await length() === 1, "the reader queued");
+    const next = rw.writeLock();
+    const writing = next.acquire({ blockingTimeout: 10_000 });
+    await until(async () => await length() === 2, "the next writer queued");
+    child.process.kill("SIGKILL");
+    await child.exited;
+    const released = performance.now();
+    await writer.release(); // admits the dead reader: its liveness still runs
+    assert.equal(await writing, true);
+    const waited = performance.now() - released;
+    assert.ok(waited < handoffTimeout + SLACK_MS, `entered after ${waited.toFixed(0)} ms`);
+    await next.release();
+    assert.deepEqual(await env.server.command("KEYS", "rwlock:*"), [], "no key left");
+  },
+);

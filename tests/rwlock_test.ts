@@ -189,3 +189,26 @@ eachClient("rwlock: a writer's release admits every queued reader by message", a
   for (const r of holders) await r.release();
   assert.equal(await env.server.command("DBSIZE"), 0);
 });
+
+eachClient("rwlock: writers taking turns cannot starve a reader", async (env) => {
+  const rw = new RedisReadWriteLock(await env.client(), "rw");
+  let stop = false;
+  let writes = 0;
+  const writers = [0, 1].map(async (i) => {
+    await delay(7 * i);
+    while (!stop) {
+      await rw.writeLock().run(() => delay(20), { blockingTimeout: 10_000 });
+      writes++;
+    }
+  });
+  await until(() => writes >= 6, "writers streaming");
+  const start = performance.now();
+  const reader = await rw.readLock().lock({ blockingTimeout: 10_000 });
+  const waited = performance.now() - start;
+  stop = true;
+  await reader.release();
+  await Promise.all(writers);
+  // Behind at most the writer inside and the one queued: two 20 ms holds.
+  assert.ok(waited < 500, `the reader waited ${waited.toFixed(0)} ms behind 20 ms writes`);
+  assert.deepEqual(await env.server.command("KEYS", "*"), []);
+});
