@@ -8,6 +8,7 @@ import {
 } from "../mod.ts";
 import { eachClient, type TestEnv, until } from "./harness/env.ts";
 import { readWriteKeys } from "../lib/redis/_rw_keys.ts";
+import { sleepingOn, tracked } from "./harness/fault_modes.ts";
 
 const KEYS = readWriteKeys("rw");
 
@@ -97,24 +98,42 @@ eachClient("rwlock: timed-out and aborted waiters leave no trace", async (env) =
   assert.equal(await env.server.command("DBSIZE"), 0);
 });
 
-eachClient("rwlock: a queued writer that gives up lets the readers behind it in", async (env) => {
-  const rw = new RedisReadWriteLock(await env.client(), "rw", { handoffTimeout: 10_000 });
-  const reader = await rw.readLock().lock();
-  const controller = new AbortController();
-  const writing = rw.writeLock().acquire({ signal: controller.signal });
-  await queuedInRedis(env, 1);
-  const late = rw.readLock();
-  const reading = late.acquire({ blockingTimeout: 10_000 });
-  await queuedInRedis(env, 2);
-  const aborted = performance.now();
-  controller.abort(new Error("gave up"));
-  await assert.rejects(writing, /gave up/);
-  assert.equal(await reading, true);
-  assert.ok(performance.now() - aborted < 1_000, "handed on at the writer's leaving");
-  await late.release();
-  await reader.release();
-  assert.equal(await env.server.command("DBSIZE"), 0);
-});
+eachClient(
+  "rwlock: a queued writer that gives up lets every reader behind it in at once, up to the next writer",
+  async (env) => {
+    const options = { handoffTimeout: 10_000 };
+    const rw = new RedisReadWriteLock(await env.client(), "rw", options);
+    const reader = await rw.readLock().lock();
+    const controller = new AbortController();
+    const writing = rw.writeLock().acquire({ signal: controller.signal });
+    await queuedInRedis(env, 1);
+    const drivers = [tracked(await env.client()), tracked(await env.client())];
+    const late = drivers.map((d) => new RedisReadWriteLock(d, "rw", options).readLock());
+    const reading: Promise<boolean>[] = [];
+    for (const [i, r] of late.entries()) {
+      reading.push(r.acquire({ blockingTimeout: 10_000 }));
+      await queuedInRedis(env, 2 + i);
+    }
+    const next = rw.writeLock();
+    const nextWriting = next.acquire({ blockingTimeout: 10_000 });
+    await queuedInRedis(env, 4);
+    await sleepingOn(drivers, 2, KEYS.grants);
+    const sent = drivers.map((d) => d.sent);
+    const aborted = performance.now();
+    controller.abort(new Error("gave up"));
+    await assert.rejects(writing, /gave up/);
+    // The leaving writer's script admitted both readers in one step.
+    assert.equal(Number(await env.server.command("ZCARD", KEYS.readers)), 3);
+    assert.deepEqual(await Promise.all(reading), [true, true]);
+    assert.ok(performance.now() - aborted < 1_000, "handed on at the writer's leaving");
+    assert.deepEqual(drivers.map((d) => d.sent), sent, "admitted by message: no attempt");
+    assert.equal(next.held, false, "the next writer still waits");
+    for (const r of [...late, reader]) await r.release();
+    assert.equal(await nextWriting, true);
+    await next.release();
+    assert.equal(await env.server.command("DBSIZE"), 0);
+  },
+);
 
 eachClient(
   "rwlock: a holder that stops renewing frees the lock at its lease's end",
