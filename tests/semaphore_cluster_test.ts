@@ -84,6 +84,34 @@ eachKind("contenders on their own connections keep to the limit", async (env) =>
   assert.equal(await keysLeft(env), 0);
 });
 
+eachKind(
+  "waiters on their own connections take the permit in the order they queued",
+  async (env) => {
+    const holder = new RedisSemaphore(await env.client(), env.name, { limit: 1 });
+    await holder.lock();
+    const { holders, queue } = semaphoreKeys(env.name);
+    const queued = async () =>
+      Number(await onOwner(env.cluster, holders, "ZCOUNT", queue, "(0", "+inf"));
+    const order: number[] = [];
+    const waits: Promise<boolean>[] = [];
+    for (let i = 0; i < 4; i++) {
+      const sem = new RedisSemaphore(await env.client(), env.name, { limit: 1 });
+      waits.push(
+        sem.acquire({ blockingTimeout: 20_000 }).then(async (ok) => {
+          order.push(i);
+          await sem.release();
+          return ok;
+        }),
+      );
+      await until(async () => await queued() === i + 1, `${i + 1} queued`);
+    }
+    await holder.release();
+    assert.deepEqual(await Promise.all(waits), [true, true, true, true]);
+    assert.deepEqual(order, [0, 1, 2, 3], "first come, first served");
+    assert.equal(await keysLeft(env), 0);
+  },
+);
+
 eachKind("race-mode waiters are woken by the release's sharded message", async (env) => {
   const opts = { limit: 1, fair: false };
   const holder = new RedisSemaphore(await env.client(), env.name, opts);
