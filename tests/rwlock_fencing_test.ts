@@ -7,6 +7,9 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { RedisReadWriteLock } from "../mod.ts";
 import { readWriteKeys } from "../lib/redis/_rw_keys.ts";
+import { ReadWriteOps } from "../lib/redis/_rw_ops.ts";
+import { acquisitionToken } from "../lib/redis/_token.ts";
+import { resolveDriver } from "../lib/clients/lock_client.ts";
 import { delay, eachClient, type TestEnv, testEnv, until } from "./harness/env.ts";
 
 const KEYS = readWriteKeys("rw");
@@ -71,3 +74,23 @@ test("rwlock: a writer's locked() is true while a live waiter is queued and nobo
     await env.close();
   }
 });
+
+eachClient(
+  "rwlock: fencing: a writer re-confirming its hold gets its own token, or a larger one once the counter was lost",
+  async (env) => {
+    // A re-confirming attempt is what a writer sends when it doubts a
+    // hand-off's message or its first answer was lost: the same token again.
+    const config = { ttl: 30_000, fencing: true, handoffTimeout: 3_000 };
+    const ops = new ReadWriteOps(resolveDriver(await env.client()), KEYS, config, "w");
+    const token = acquisitionToken(config.ttl, true, "");
+    const first = await ops.attempt(token, false);
+    assert.equal(first.acquired, true);
+    const again = await ops.attempt(token, false);
+    assert.deepEqual([again.acquired, again.value], [true, first.value], "one token per hold");
+    await env.server.command("DEL", KEYS.fence); // evicted, or deleted by hand
+    const lost = await ops.attempt(token, false);
+    assert.equal(lost.acquired, true);
+    assert.ok(lost.value > first.value, `${lost.value} after ${first.value}`);
+    assert.deepEqual(await ops.release(token), { result: "freed" });
+  },
+);

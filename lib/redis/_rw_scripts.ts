@@ -39,11 +39,14 @@ local readers, gone = purge_readers()
 local holder = redis.call('GET', KEYS[1])
 if writing then
   if holder == token then
-    -- Its token was taken when the lock became its own: the counter's value.
+    -- Its token was taken when the lock became its own: the counter's value
+    -- (a new one if the counter was lost meanwhile: evicted, deleted).
     redis.call('PEXPIRE', KEYS[1], int(ttl))
     leave_queue(q, token)
-    if fenced then return {1, tonumber(redis.call('GET', KEYS[3]))} end
-    return {1, 0}
+    if not fenced then return {1, 0} end
+    local fence = redis.call('GET', KEYS[3])
+    if fence then return {1, tonumber(fence)} end
+    return {1, next_fence(KEYS[3])}
   end
   if not holder and readers == 0 then
     local head = live_head(q)
