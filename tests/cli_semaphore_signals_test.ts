@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
-import { until } from "./harness/env.ts";
+import { queuedIn, until } from "./harness/env.ts";
 import { alive, idleLoop, pidIn, states, stopped, withSetup } from "./harness/cli.ts";
 import { semaphoreKeys } from "../lib/redis/_semaphore_keys.ts";
 
@@ -20,7 +20,7 @@ test("run --limit: SIGTERM while holding is 143 and hands the permit to the queu
     const first = cli(["run", "--limit", "1", "job", "--", ...command("a")]);
     await until(() => pidIn(file("a.pid")) !== undefined, "a runs");
     const second = cli(["run", "--limit", "1", "job", "--", ...command("b")]);
-    await until(async () => await server.command("ZCOUNT", queue, "(0", "+inf") === 1, "b queued");
+    await queuedIn(server, queue, 1); // b
     const termedAt = performance.now();
     process.kill(first.pid, "SIGTERM");
     assert.equal(await first.exited, 143);
@@ -39,7 +39,7 @@ test("run --limit: SIGTERM while waiting for a permit is 143 and leaves no queue
     const holder = cli(["run", "--limit", "1", "job", "--", ...command("a")]);
     await until(() => pidIn(file("a.pid")) !== undefined, "a runs");
     const waiter = cli(["run", "--limit", "1", "job", "--", ...command("b")]);
-    await until(async () => await server.command("ZCOUNT", queue, "(0", "+inf") === 1, "b queued");
+    await queuedIn(server, queue, 1); // b
     process.kill(waiter.pid, "SIGTERM");
     assert.equal(await waiter.exited, 143);
     assert.equal(pidIn(file("b.pid")), undefined, "b never ran");

@@ -8,7 +8,7 @@ import process from "node:process";
 import { createClient } from "redis";
 import { RedisSemaphore } from "../mod.ts";
 import { semaphoreKeys } from "../lib/redis/_semaphore_keys.ts";
-import { delay, until } from "./harness/env.ts";
+import { queuedIn, redisNow, until } from "./harness/env.ts";
 import { startChild } from "./harness/process.ts";
 import { withSetup } from "./harness/cli.ts";
 
@@ -88,7 +88,7 @@ test("status: shows a semaphore's holders and waiters", async () => {
       const waiter = make();
       const waiting = waiter.acquire({ blockingTimeout: 20_000 });
       const { queue } = semaphoreKeys("job");
-      await until(async () => await server.command("ZCOUNT", queue, "(0", "+inf") === 1, "queued");
+      await queuedIn(server, queue, 1);
       const text = cli(["status", "job"]);
       const json = cli(["status", "--json", "job"]);
       assert.deepEqual(await Promise.all([text.exited, json.exited]), [0, 0]);
@@ -168,8 +168,6 @@ test("status: a queued waiter whose liveness lapsed (killed) is not counted as w
       const holder = new RedisSemaphore(client as never, "job", { limit: 1 });
       await holder.lock();
       const { queue } = semaphoreKeys("job");
-      const queued = (n: number) =>
-        until(async () => await server.command("ZCOUNT", queue, "(0", "+inf") === n, `${n} queued`);
       // Liveness 1 000 ms (handoffTimeout), never refreshed once killed.
       const args = [
         server.url,
@@ -182,13 +180,17 @@ test("status: a queued waiter whose liveness lapsed (killed) is not counted as w
         "/dev/null",
       ];
       const dead = startChild("fixtures/sem_party.ts", args);
-      await queued(1);
+      await queuedIn(server, queue, 1);
       dead.process.kill("SIGKILL");
       await dead.exited;
       const live = new RedisSemaphore(client as never, "job", { limit: 1 }); // keeps the queue key
       const waiting = live.acquire({ blockingTimeout: 20_000 });
-      await queued(2);
-      await delay(1_300); // past the dead waiter's liveness deadline
+      await queuedIn(server, queue, 2);
+      // Until the killed waiter's liveness deadline has passed (its `!` entry
+      // scores minus the deadline: above minus now).
+      const lapsed = async () =>
+        Number(await server.command("ZCOUNT", queue, `(${-await redisNow(server)}`, "(0")) === 1;
+      await until(lapsed, "the killed waiter's liveness deadline passed", 5_000);
       const json = cli(["status", "--json", "job"]);
       assert.equal(await json.exited, 0);
       const { semaphore } = JSON.parse(json.stdout());

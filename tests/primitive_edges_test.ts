@@ -7,18 +7,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { RedisLock, RedisReadWriteLock, RedisSemaphore } from "../mod.ts";
-import { testEnv, until } from "./harness/env.ts";
+import { liveMembers, testEnv, until } from "./harness/env.ts";
 import { semaphoreKeys } from "../lib/redis/_semaphore_keys.ts";
 import { readWriteKeys } from "../lib/redis/_rw_keys.ts";
 
 const SEM = semaphoreKeys("sem");
 const RW = readWriteKeys("rw");
-
-async function liveHolders(env: Awaited<ReturnType<typeof testEnv>>): Promise<number> {
-  const [s, us] = await env.server.command("TIME") as string[];
-  const now = Number(s) * 1000 + Math.floor(Number(us) / 1000);
-  return Number(await env.server.command("ZCOUNT", SEM.holders, `(${now}`, "+inf"));
-}
 
 test("with mixed limits a release hands its permit on by its own limit (documented): never more than the largest limit hold", async () => {
   const env = await testEnv();
@@ -37,7 +31,7 @@ test("with mixed limits a release hands its permit on by its own limit (document
     );
     await big[0].release(); // one limit-3 holder is left
     const got = await taking;
-    const holders = await liveHolders(env);
+    const holders = await liveMembers(env.server, SEM.holders);
     assert.equal(got, true, "the limit-1 waiter was handed the permit");
     assert.equal(holders, 2, "beside one limit-3 holder: at most the largest limit");
     await alone.release();
@@ -75,7 +69,7 @@ test("the semaphore's holders key does not outlive its live leases by a released
     // over, not when the released holder's 60 s lease would have ended.
     const gone = async () => await env.server.command("EXISTS", SEM.holders) === 0;
     await until(gone, "no holders key left", 1_500);
-    assert.equal(await liveHolders(env), 0, "nobody holds");
+    assert.equal(await liveMembers(env.server, SEM.holders), 0, "nobody holds");
   } finally {
     await env.close();
   }

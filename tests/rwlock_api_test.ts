@@ -6,17 +6,11 @@ import {
   RedisReadWriteLock,
   RedisSemaphore,
 } from "../mod.ts";
-import { eachClient, type TestEnv, until } from "./harness/env.ts";
+import { eachClient, queuedIn } from "./harness/env.ts";
 import { readWriteKeys } from "../lib/redis/_rw_keys.ts";
 import { sleepingOn, tracked } from "./harness/fault_modes.ts";
 
 const KEYS = readWriteKeys("rw");
-
-/** Resolves once `n` waiters are queued in Redis. */
-async function queuedInRedis(env: TestEnv, n: number): Promise<void> {
-  const length = async () => Number(await env.server.command("ZCOUNT", KEYS.queue, "(0", "+inf"));
-  await until(async () => await length() === n, `${n} queued`);
-}
 
 eachClient(
   "rwlock: fencing: writes take larger tokens, readers see the last write's",
@@ -31,7 +25,7 @@ eachClient(
     // A reader queued behind the writer gets the token by hand-off.
     const queuedReader = rw.readLock();
     const reading = queuedReader.lock({ blockingTimeout: 10_000 });
-    await queuedInRedis(env, 1);
+    await queuedIn(env.server, KEYS.queue, 1);
     await w1.release();
     await reading;
     assert.equal(queuedReader.fencingToken, t1);
@@ -39,7 +33,7 @@ eachClient(
     assert.equal(direct.fencingToken, t1);
     const w2 = rw.writeLock();
     const writing = w2.lock({ blockingTimeout: 10_000 });
-    await queuedInRedis(env, 1);
+    await queuedIn(env.server, KEYS.queue, 1);
     await queuedReader.release();
     await direct.release();
     await writing; // by hand-off from the last reader
@@ -90,7 +84,7 @@ eachClient("rwlock: timed-out and aborted waiters leave no trace", async (env) =
   assert.equal(await rw.writeLock().acquire({ blockingTimeout: 100 }), false);
   const controller = new AbortController();
   const waiting = rw.readLock().acquire({ signal: controller.signal });
-  await queuedInRedis(env, 1);
+  await queuedIn(env.server, KEYS.queue, 1);
   controller.abort(new Error("stop"));
   await assert.rejects(waiting, /stop/);
   assert.equal(await env.server.command("EXISTS", KEYS.queue), 0);
@@ -106,17 +100,17 @@ eachClient(
     const reader = await rw.readLock().lock();
     const controller = new AbortController();
     const writing = rw.writeLock().acquire({ signal: controller.signal });
-    await queuedInRedis(env, 1);
+    await queuedIn(env.server, KEYS.queue, 1);
     const drivers = [tracked(await env.client()), tracked(await env.client())];
     const late = drivers.map((d) => new RedisReadWriteLock(d, "rw", options).readLock());
     const reading: Promise<boolean>[] = [];
     for (const [i, r] of late.entries()) {
       reading.push(r.acquire({ blockingTimeout: 10_000 }));
-      await queuedInRedis(env, 2 + i);
+      await queuedIn(env.server, KEYS.queue, 2 + i);
     }
     const next = rw.writeLock();
     const nextWriting = next.acquire({ blockingTimeout: 10_000 });
-    await queuedInRedis(env, 4);
+    await queuedIn(env.server, KEYS.queue, 4);
     await sleepingOn(drivers, 2, KEYS.grants);
     const sent = drivers.map((d) => d.sent);
     const aborted = performance.now();

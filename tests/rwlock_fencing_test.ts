@@ -10,15 +10,9 @@ import { readWriteKeys } from "../lib/redis/_rw_keys.ts";
 import { ReadWriteOps } from "../lib/redis/_rw_ops.ts";
 import { acquisitionToken } from "../lib/redis/_token.ts";
 import { resolveDriver } from "../lib/clients/lock_client.ts";
-import { delay, eachClient, type TestEnv, testEnv, until } from "./harness/env.ts";
+import { eachClient, queuedIn, redisNow, type TestEnv, testEnv } from "./harness/env.ts";
 
 const KEYS = readWriteKeys("rw");
-
-const queuedInRedis = (env: TestEnv, n: number) =>
-  until(
-    async () => Number(await env.server.command("ZCOUNT", KEYS.queue, "(0", "+inf")) === n,
-    `${n} queued`,
-  );
 
 eachClient(
   "rwlock: fencing: a writer that gives up as the lock is handed to it still counts as the last write acquisition",
@@ -32,11 +26,10 @@ eachClient(
     const w2 = rw(await env.client()).writeLock();
     const writing = w2.acquire({ signal: giveUp.signal, blockingTimeout: 10_000 })
       .then(() => w2.held, () => false);
-    await queuedInRedis(env, 1);
+    await queuedIn(env.server, KEYS.queue, 1);
     const reader = rw(await env.client()).readLock();
     const reading = reader.acquire({ blockingTimeout: 10_000 });
-    await queuedInRedis(env, 2);
-    await delay(50);
+    await queuedIn(env.server, KEYS.queue, 2);
     const released = w1.release(); // hands the lock to w2 (a new token)...
     giveUp.abort(new Error("gave up")); // ...as w2 gives up
     await released;
@@ -61,10 +54,10 @@ test("rwlock: a writer's locked() is true while a live waiter is queued and nobo
     // What a crashed reader leaves while the writer queued behind it sleeps
     // until that lease's end: nobody holds, a live writer heads the queue
     // (entry: 2 × arrival µs + 1; liveness: minus its deadline in ms).
-    const [s, us] = (await env.server.command("TIME")) as string[];
-    const entry = ((Number(s) * 1e6 + Number(us)) * 2 + 1).toFixed(0);
-    const deadline = -(Number(s) * 1000 + Math.floor(Number(us) / 1000) + 10_000);
-    await env.server.command("ZADD", KEYS.queue, entry, "other", `${deadline}`, "!other");
+    const now = await redisNow(env.server);
+    const entry = now * 2_000 + 1;
+    const deadline = -(now + 10_000);
+    await env.server.command("ZADD", KEYS.queue, `${entry}`, "other", `${deadline}`, "!other");
     const writer = rw.writeLock();
     assert.equal(await writer.locked(), true);
     assert.equal(await writer.acquire({ blocking: false }), false, "and indeed it cannot enter");

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { RedisReadWriteLock } from "../mod.ts";
 import { eachKind } from "./harness/fault_modes.ts";
-import { until } from "./harness/env.ts";
+import { queuedIn } from "./harness/env.ts";
 import { startChild } from "./harness/process.ts";
 
 /** How long after its lease's end a killed holder's lock is free at the latest (ms). */
@@ -64,8 +64,7 @@ eachKind(
     const args = [env.server.url, kind.name, "rw", "queue-write", "30000", `${handoffTimeout}`];
     const child = startChild("fixtures/rw_holder.ts", args);
     const queue = "rwlock:{rw}:queue";
-    const length = async () => Number(await env.server.command("ZCOUNT", queue, "(0", "+inf"));
-    await until(async () => await length() === 1, "the writer queued");
+    await queuedIn(env.server, queue, 1); // the writer
     child.process.kill("SIGKILL");
     await child.exited;
     const killed = performance.now();
@@ -88,11 +87,10 @@ eachKind(
     const args = [env.server.url, kind.name, "rw", "queue-read", "30000", `${handoffTimeout}`];
     const child = startChild("fixtures/rw_holder.ts", args);
     const queue = "rwlock:{rw}:queue";
-    const length = async () => Number(await env.server.command("ZCOUNT", queue, "(0", "+inf"));
-    await until(async () => await length() === 1, "the reader queued");
+    await queuedIn(env.server, queue, 1); // the reader
     const next = rw.writeLock();
     const writing = next.acquire({ blockingTimeout: 10_000 });
-    await until(async () => await length() === 2, "the next writer queued");
+    await queuedIn(env.server, queue, 2); // the next writer
     child.process.kill("SIGKILL");
     await child.exited;
     const released = performance.now();

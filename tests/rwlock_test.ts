@@ -1,29 +1,10 @@
 import assert from "node:assert/strict";
 import { type RedisDriver, type RedisReadWriteHolder, RedisReadWriteLock } from "../mod.ts";
-import { delay, eachClient, type TestEnv, until } from "./harness/env.ts";
-import { tracked, type TrackedDriver } from "./harness/fault_modes.ts";
+import { delay, eachClient, queuedIn, until } from "./harness/env.ts";
+import { sleepingOn, tracked } from "./harness/fault_modes.ts";
 import { readWriteKeys } from "../lib/redis/_rw_keys.ts";
-import { SubscriberManager } from "../lib/wait/subscriber_manager.ts";
 
 const KEYS = readWriteKeys("rw");
-
-async function queueLength(env: TestEnv): Promise<number> {
-  return Number(await env.server.command("ZCOUNT", KEYS.queue, "(0", "+inf"));
-}
-
-/** Resolves once `n` waiters are queued in Redis. */
-async function queuedInRedis(env: TestEnv, n: number): Promise<void> {
-  await until(async () => await queueLength(env) === n, `${n} queued`);
-}
-
-/** Resolves once every waiter on `driver` sleeps on its confirmed hand-off channel, nothing in flight. */
-async function asleep(driver: TrackedDriver, waiters: number): Promise<void> {
-  const manager = SubscriberManager.for(driver);
-  await until(
-    () => manager.waiterCount === waiters && manager.isLive(KEYS.grants) && driver.inflight === 0,
-    "every waiter asleep",
-  );
-}
 
 eachClient("rwlock: readers share the lock; a writer cannot enter meanwhile", async (env) => {
   const rw = new RedisReadWriteLock(await env.client(), "rw");
@@ -75,7 +56,7 @@ eachClient(
         await gate.promise;
         order.push(`-${label}`);
       }, { blockingTimeout: 10_000 }));
-      await queuedInRedis(env, order.length + gates.size);
+      await queuedIn(env.server, KEYS.queue, order.length + gates.size);
     }
     await first.release();
     await until(() => order.length === 2, "r1 and r2 in");
@@ -102,11 +83,11 @@ eachClient("rwlock: a reader that comes while a writer waits queues behind it", 
   const reader = await rw.readLock().lock();
   const writer = rw.writeLock();
   const writing = writer.acquire({ blockingTimeout: 10_000 });
-  await queuedInRedis(env, 1);
+  await queuedIn(env.server, KEYS.queue, 1);
   const late = rw.readLock();
   assert.equal(await late.acquire({ blocking: false }), false, "no overtaking a queued writer");
   const lateWait = late.acquire({ blockingTimeout: 10_000 });
-  await queuedInRedis(env, 2);
+  await queuedIn(env.server, KEYS.queue, 2);
   await reader.release();
   assert.equal(await writing, true);
   assert.equal(late.held, false);
@@ -151,7 +132,7 @@ eachClient("rwlock: the last reader's release wakes the queued writer at once", 
   const driver = tracked(await env.client());
   const writer = new RedisReadWriteLock(driver as RedisDriver, "rw", options).writeLock();
   const writing = writer.acquire({ blockingTimeout: 10_000 });
-  await asleep(driver, 1);
+  await sleepingOn([driver], 1, KEYS.grants);
   await readers[0].release();
   // That release's script has run: with one reader left it handed nothing on.
   assert.equal(await env.server.command("EXISTS", readWriteKeys("rw").writer), 0, "a reader holds");
@@ -178,8 +159,8 @@ eachClient("rwlock: a writer's release admits every queued reader by message", a
   const readers = drivers.map((d) => new RedisReadWriteLock(d as RedisDriver, "rw", options));
   const holders = readers.map((r) => r.readLock());
   const reading = holders.map((r) => r.acquire({ blockingTimeout: 10_000 }));
-  for (const driver of drivers) await asleep(driver, 1);
-  await queuedInRedis(env, 3);
+  for (const driver of drivers) await sleepingOn([driver], 1, KEYS.grants);
+  await queuedIn(env.server, KEYS.queue, 3);
   const sent = drivers.map((d) => d.sent);
   const released = performance.now();
   await writer.release();

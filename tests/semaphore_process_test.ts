@@ -4,10 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RedisSemaphore } from "../mod.ts";
 import { semaphoreKeys } from "../lib/redis/_semaphore_keys.ts";
-import { type ClientKind, type TestEnv, until } from "./harness/env.ts";
+import { type ClientKind, queuedIn, type TestEnv, until } from "./harness/env.ts";
 import { eachKind } from "./harness/fault_modes.ts";
 import { startChild } from "./harness/process.ts";
-import type { RedisServer } from "./harness/redis.ts";
 
 const QUEUE = semaphoreKeys("sem").queue;
 
@@ -34,12 +33,6 @@ function eachKindWithDir(
     }
   });
 }
-
-const queued = (server: RedisServer, n: number) =>
-  until(
-    async () => Number(await server.command("ZCOUNT", QUEUE, "(0", "+inf")) === n,
-    `${n} queued`,
-  );
 
 /**
  * The most sections open at once in a log of `enter <pid>` / `exit <pid>`
@@ -93,7 +86,7 @@ eachKindWithDir(
     await doomed.waitFor("held");
     const waiter = new RedisSemaphore(client, "sem", { limit: 2 });
     const acquiring = waiter.acquire({ blockingTimeout: 10_000 });
-    await queued(env.server, 1);
+    await queuedIn(env.server, QUEUE, 1);
     doomed.process.kill("SIGKILL");
     const killedAt = performance.now();
     await doomed.exited;
@@ -117,9 +110,9 @@ eachKindWithDir(
     });
     await holder.lock();
     const doomed = party(["1", "30000", "1000", "wait", file]);
-    await queued(env.server, 1);
+    await queuedIn(env.server, QUEUE, 1);
     const next = party(["1", "30000", "1000", "wait", file]);
-    await queued(env.server, 2);
+    await queuedIn(env.server, QUEUE, 2);
     doomed.process.kill("SIGKILL");
     await doomed.exited;
     const releasedAt = performance.now();
@@ -140,7 +133,7 @@ eachKindWithDir(
     const holder = new RedisSemaphore(await env.client(), "sem", { limit: 1 });
     await holder.lock();
     const waiter = party(["1", "30000", "30000", "wait", file]);
-    await queued(env.server, 1);
+    await queuedIn(env.server, QUEUE, 1);
     const releasedAt = performance.now();
     await holder.release();
     await until(() => existsSync(file), "the waiter took the permit");
@@ -160,7 +153,7 @@ eachKindWithDir(
     const children = [];
     for (let i = 0; i < 4; i++) {
       children.push(party(["1", "30000", "30000", "wait", file]));
-      await queued(env.server, i + 1);
+      await queuedIn(env.server, QUEUE, i + 1);
     }
     const releasedAt = performance.now();
     await holder.release();

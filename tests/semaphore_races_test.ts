@@ -7,21 +7,19 @@
 
 import assert from "node:assert/strict";
 import { RedisSemaphore } from "../mod.ts";
-import { channels, delay, eachClient, type TestEnv, until } from "./harness/env.ts";
+import {
+  channels,
+  delay,
+  eachClient,
+  liveMembers,
+  queuedIn,
+  queueLength,
+  until,
+} from "./harness/env.ts";
 import { sleepingOn, tracked } from "./harness/fault_modes.ts";
 import { semaphoreKeys } from "../lib/redis/_semaphore_keys.ts";
 
 const KEYS = semaphoreKeys("sem");
-
-const queueLength = async (env: TestEnv) =>
-  Number(await env.server.command("ZCOUNT", KEYS.queue, "(0", "+inf"));
-
-/** Live holders as Redis sees them (lease end past its clock). */
-async function liveHolders(env: TestEnv): Promise<number> {
-  const [s, us] = await env.server.command("TIME") as string[];
-  const now = Number(s) * 1000 + Math.floor(Number(us) / 1000);
-  return Number(await env.server.command("ZCOUNT", KEYS.holders, `(${now}`, "+inf"));
-}
 
 eachClient(
   "semaphore: a storm of non-blocking tries, timeouts and aborts keeps to the limit",
@@ -35,7 +33,7 @@ eachClient(
     let stop = false;
     const sampler = (async () => {
       while (!stop) {
-        redisMost = Math.max(redisMost, await liveHolders(env));
+        redisMost = Math.max(redisMost, await liveMembers(env.server, KEYS.holders));
         await delay(3);
       }
     })();
@@ -72,7 +70,7 @@ eachClient(
     assert.equal(most, LIMIT, `at most ${most} inside: the limit is reached, never passed`);
     assert.ok(redisMost <= LIMIT, `${redisMost} live holders in Redis at once`);
     assert.ok(entries > 30, `${entries} acquisitions`);
-    assert.equal(await queueLength(env), 0, "no queue entry left");
+    assert.equal(await queueLength(env.server, KEYS.queue), 0, "no queue entry left");
     await until(async () => await env.server.command("DBSIZE") === 0, "no key left", 3_000);
   },
 );
@@ -88,10 +86,10 @@ eachClient(
       await holder.lock();
       const first = make(b);
       const firstWait = first.acquire({ blockingTimeout: 60 });
-      await until(async () => await queueLength(env) === 1, "first queued");
+      await queuedIn(env.server, KEYS.queue, 1);
       const second = make(a);
       const secondWait = second.acquire({ blockingTimeout: 10_000 });
-      await until(async () => await queueLength(env) === 2, "second queued");
+      await queuedIn(env.server, KEYS.queue, 2);
       await delay(Math.max(0, 50 - round * 2)); // around the first's deadline
       const releasedAt = performance.now();
       await holder.release();
@@ -102,7 +100,7 @@ eachClient(
     }
     // Not the 3 s a permit handed to a waiter that left would sit unused.
     assert.ok(slowest < 1_000, `the next waiter waited up to ${slowest.toFixed(0)} ms`);
-    assert.equal(await queueLength(env), 0);
+    assert.equal(await queueLength(env.server, KEYS.queue), 0);
   },
 );
 
@@ -120,7 +118,7 @@ eachClient(
     assert.equal(paused.held, false);
     await assert.rejects(paused.release(), { name: "LockNotOwnedError" });
     assert.equal(await other.owned(), true);
-    assert.equal(await liveHolders(env), 1);
+    assert.equal(await liveMembers(env.server, KEYS.holders), 1);
     await other.release();
     assert.equal(await env.server.command("DBSIZE"), 0);
   },
@@ -137,7 +135,7 @@ eachClient(
     const stop = new AbortController();
     const aborted = new RedisSemaphore(client, "sem", { limit: 1 });
     const waiting = aborted.acquire({ signal: stop.signal });
-    await until(async () => await queueLength(env) === 1, "queued");
+    await queuedIn(env.server, KEYS.queue, 1);
     stop.abort(new Error("stop"));
     await assert.rejects(waiting, /stop/);
     await until(async () => (await channels(env.server)).length === 0, "no subscription", 1_000);

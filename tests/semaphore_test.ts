@@ -1,14 +1,10 @@
 import assert from "node:assert/strict";
 import { LockNotOwnedError, RedisLock, RedisSemaphore } from "../mod.ts";
-import { commandCalls, delay, eachClient, type TestEnv, until } from "./harness/env.ts";
+import { commandCalls, delay, eachClient, queueLength, until } from "./harness/env.ts";
 import { semaphoreKeys } from "../lib/redis/_semaphore_keys.ts";
 import { sleepingOn, tracked, type TrackedDriver } from "./harness/fault_modes.ts";
 
 const KEYS = semaphoreKeys("sem");
-
-async function queueLength(env: TestEnv): Promise<number> {
-  return Number(await env.server.command("ZCOUNT", KEYS.queue, "(0", "+inf"));
-}
 
 /** Resolves once `n` waiters on `drivers` sleep on the semaphore's grant channel. */
 const sleeping = (drivers: TrackedDriver[], n: number) => sleepingOn(drivers, n, KEYS.grants);
@@ -47,7 +43,7 @@ eachClient("semaphore: waiters take permits in the order they queued", async (en
       order.push(i);
       await gate;
     }, { blockingTimeout: 10_000 }));
-    while (await queueLength(env) < i + 1) await delay(2);
+    while (await queueLength(env.server, KEYS.queue) < i + 1) await delay(2);
   }
   // One permit comes free at a time: the oldest waiter must take each.
   const free = [
@@ -124,11 +120,11 @@ eachClient("semaphore: timed-out and aborted waiters leave no queue entry", asyn
   await holder.lock();
   const timedOut = new RedisSemaphore(await env.client(), "sem", { limit: 1 });
   assert.equal(await timedOut.acquire({ blockingTimeout: 100 }), false);
-  assert.equal(await queueLength(env), 0);
+  assert.equal(await queueLength(env.server, KEYS.queue), 0);
   const controller = new AbortController();
   const aborted = new RedisSemaphore(await env.client(), "sem", { limit: 1 });
   const waiting = aborted.acquire({ signal: controller.signal });
-  while (await queueLength(env) < 1) await delay(2);
+  while (await queueLength(env.server, KEYS.queue) < 1) await delay(2);
   controller.abort(new Error("stop"));
   await assert.rejects(waiting, /stop/);
   assert.equal(await env.server.command("EXISTS", KEYS.queue), 0, "no entry nor liveness left");

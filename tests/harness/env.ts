@@ -115,6 +115,27 @@ export async function commandCalls(server: RedisServer, command: string): Promis
   return Number(stats.match(new RegExp(`cmdstat_${command}:calls=(\\d+)`))?.[1] ?? 0);
 }
 
+/** Redis's clock in ms (the one every lease and liveness deadline is on). */
+export async function redisNow(server: RedisServer): Promise<number> {
+  const [s, us] = await server.command("TIME") as string[];
+  return Number(s) * 1000 + Math.floor(Number(us) / 1000);
+}
+
+/** How many waiters a fair queue key holds (their entries score > 0), live or dead. */
+export async function queueLength(server: RedisServer, queue: string): Promise<number> {
+  return Number(await server.command("ZCOUNT", queue, "(0", "+inf"));
+}
+
+/** Resolves once the fair queue `queue` holds `n` waiters. */
+export function queuedIn(server: RedisServer, queue: string, n: number): Promise<void> {
+  return until(async () => await queueLength(server, queue) === n, `${n} queued in ${queue}`);
+}
+
+/** Live members of a set scored by lease ends (a semaphore's holders, a lock's readers). */
+export async function liveMembers(server: RedisServer, key: string): Promise<number> {
+  return Number(await server.command("ZCOUNT", key, `(${await redisNow(server)}`, "+inf"));
+}
+
 /**
  * Resolves once `count` waiters are queued on `client`'s subscriber manager
  * (each has failed its first attempt and joined), so tests can fix arrival order.

@@ -135,30 +135,29 @@ export async function asleep(
   mode: Mode,
   names = ["job"],
 ): Promise<void> {
-  const managers = drivers.map((d) => SubscriberManager.for(d));
+  if (!mode.pubsub) {
+    return await until(() => drivers.every((d) => d.inflight === 0), "every waiter asleep");
+  }
   // Fair waiters sleep on this process's hand-off channel, racers on the lock's.
-  const channelOf = (name: string) => lockKeys(name)[mode.fair ? "grants" : "channel"];
-  const queued = () =>
-    managers.reduce((n, m) => n + m.waiterCount, 0) === waiters &&
-    managers.every((m) => names.every((name) => m.isLive(channelOf(name))));
-  const quiet = () => drivers.every((d) => d.inflight === 0);
-  await until(() => (!mode.pubsub || queued()) && quiet(), "every waiter asleep");
+  const channels = names.map((name) => lockKeys(name)[mode.fair ? "grants" : "channel"]);
+  await sleepingOn(drivers, waiters, ...channels);
 }
 
 /**
- * Resolves once `n` waiters on `drivers` sleep on `channel` (subscribed,
- * nothing in flight): for the semaphore's and read-write lock's waiters.
+ * Resolves once `n` waiters on `drivers` sleep on `channels` (each
+ * subscribed, nothing in flight): any primitive's waiters.
  */
 export async function sleepingOn(
   drivers: TrackedDriver[],
   n: number,
-  channel: string,
+  ...channels: string[]
 ): Promise<void> {
   const managers = drivers.map((d) => SubscriberManager.for(d));
   await until(
     () =>
       managers.reduce((k, m) => k + m.waiterCount, 0) === n &&
-      managers.every((m) => m.isLive(channel)) && drivers.every((d) => d.inflight === 0),
+      managers.every((m) => channels.every((c) => m.isLive(c))) &&
+      drivers.every((d) => d.inflight === 0),
     "every waiter asleep",
   );
 }
