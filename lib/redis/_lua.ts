@@ -82,6 +82,9 @@ end
  * - `expire_with_last(key, slack)`: a sorted set scored by deadlines (Redis
  *   ms) expires `slack` after its latest one (a release re-aims it, so it
  *   does not outlive its live members by a released member's lease);
+ * - `renew_lease(key, member, ms, slack)`: in such a set, `member`'s lease
+ *   ends `ms` from now, and the key's expiry is re-aimed (a renewal that
+ *   shortens a lease must not keep the key longer);
  * - `grant_ms(token)`: how long a hand-off to `token` holds: ARGV[3], or the
  *   waiter's own shorter ttl (`.<ttl>` in its token);
  * - `announce(token, entry, fence, px, publish_only)`: tells the new holder:
@@ -137,6 +140,10 @@ end
 local function expire_with_last(key, slack)
   local last = redis.call('ZRANGE', key, '-1', '-1', 'WITHSCORES')
   if last[2] then redis.call('PEXPIREAT', key, int(tonumber(last[2]) + slack)) end
+end
+local function renew_lease(key, member, ms, slack)
+  redis.call('ZADD', key, int(now_ms() + ms), member)
+  expire_with_last(key, slack)
 end
 local function grant_ms(token)
   local px = tonumber(ARGV[3])

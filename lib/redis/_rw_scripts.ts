@@ -136,9 +136,7 @@ if ARGV[6] == 'w' then
 end
 local deadline = redis.call('ZSCORE', KEYS[2], ARGV[1])
 if deadline and tonumber(deadline) > now_ms() then
-  -- Re-aimed, not only raised: a shorter lease must not keep the set longer.
-  redis.call('ZADD', KEYS[2], int(now_ms() + tonumber(ARGV[7])), ARGV[1])
-  expire_with_last(KEYS[2], SLACK)
+  renew_lease(KEYS[2], ARGV[1], tonumber(ARGV[7]), SLACK)
   who_kept(tonumber(ARGV[7]), tonumber(ARGV[8]))
   return 1
 end

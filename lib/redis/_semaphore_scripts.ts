@@ -138,9 +138,7 @@ export const SEM_EXTEND: Script = {
   source: LUA_HOLDERS + LUA_WHO + `
 local lease = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if not lease or tonumber(lease) <= now_ms() then return 0 end
--- Re-aimed, not only raised: a shorter lease must not keep the key longer.
-redis.call('ZADD', KEYS[1], int(now_ms() + tonumber(ARGV[2])), ARGV[1])
-expire_with_last(KEYS[1], tonumber(ARGV[3]))
+renew_lease(KEYS[1], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]))
 who_kept(tonumber(ARGV[2]), tonumber(ARGV[4]))
 return 1`,
 };
