@@ -115,15 +115,15 @@ try {
   const idealRtt = READERS / (2 * (HOLD + roundTrip) / 1_000);
   const floor = await timerFloor();
   const rows = [];
+  const labels = {
+    floor: "timer floor (no Redis)",
+    rw: "RedisReadWriteLock",
+    mutex: "RedisLock (baseline)",
+  };
   for (const kind of ["floor", "rw", "mutex"] as const) {
     const r = kind === "floor" ? { ...floor, requests: NaN } : await scenario(kind);
-    const lock = {
-      floor: "timer floor (no Redis)",
-      rw: "RedisReadWriteLock",
-      mutex: "RedisLock (baseline)",
-    };
     rows.push({
-      lock: lock[kind],
+      lock: labels[kind],
       "reads/s": Math.round(r.reads / seconds),
       "of ideal": `${(100 * r.reads / seconds / ideal).toFixed(1)} %`,
       "of ideal with RTT": `${(100 * r.reads / seconds / idealRtt).toFixed(1)} %`,
