@@ -8,7 +8,6 @@
  */
 
 import assert from "node:assert/strict";
-import { test } from "node:test";
 import { RedisLock, RedisReadWriteLock, RedisSemaphore } from "../mod.ts";
 import type { LockClient } from "../mod.ts";
 import { lockKeys } from "../lib/redis/_keys.ts";
@@ -21,10 +20,10 @@ import {
   queuedIn,
   redisNow,
   type TestEnv,
-  testEnv,
   until,
 } from "./harness/env.ts";
 import { startChild } from "./harness/process.ts";
+import { eachKind } from "./harness/fault_modes.ts";
 
 /** What the tests need of a holder of any primitive. */
 interface Holder {
@@ -73,18 +72,9 @@ const PRIMITIVES: readonly Primitive[] = [
 const GONE_WITHIN = 300 + 500 + 700;
 
 /** `fn` on a fresh server, once per client family (the scripts are the same for all). */
-function eachFamily(title: string, fn: (env: TestEnv, kind: ClientKind) => Promise<void>): void {
-  for (const kind of ["node-redis v6 RESP3", "ioredis v5"].map(clientKind)) {
-    test(`${kind.name}: ${title}`, async () => {
-      const env = await testEnv(kind);
-      try {
-        await fn(env, kind);
-      } finally {
-        await env.close();
-      }
-    });
-  }
-}
+const FAMILIES = ["node-redis v6 RESP3", "ioredis v5"].map(clientKind);
+const eachFamily = (title: string, fn: (env: TestEnv, kind: ClientKind) => Promise<void>) =>
+  eachKind(title, fn, FAMILIES);
 
 for (const primitive of PRIMITIVES) {
   eachFamily(

@@ -108,12 +108,13 @@ export function tracked(client: LockClient): TrackedDriver {
   };
 }
 
-/** Like `eachClient`, but `fn` also gets the client kind. */
+/** Like `eachClient`, but `fn` also gets the client kind; `kinds` (default: every one) to run on. */
 export function eachKind(
   name: string,
   fn: (env: TestEnv, kind: ClientKind) => Promise<void>,
+  kinds: readonly ClientKind[] = CLIENT_KINDS,
 ): void {
-  for (const kind of CLIENT_KINDS) {
+  for (const kind of kinds) {
     test(`${kind.name}: ${name}`, async () => {
       const env = await testEnv(kind);
       try {
