@@ -29,6 +29,7 @@ import {
   type Mode,
   modeNamed,
   MODES,
+  pubsubConnections,
   tracked,
   type TrackedDriver,
 } from "./harness/fault_modes.ts";
@@ -138,6 +139,7 @@ for (const mode of MODES) {
 
 /** Connects a client of `kind` through a proxy; both are closed by `close()`. */
 async function proxied(env: TestEnv, kind: ClientKind) {
+  const subscribedBefore = await pubsubConnections(env.server);
   const proxy = await startProxy(env.server.port);
   const connection = await kind.connect(proxy.url);
   return {
@@ -147,6 +149,14 @@ async function proxied(env: TestEnv, kind: ClientKind) {
       proxy.resume();
       proxy.setDelay(0);
       await connection.close();
+      // The library closes the client's subscriber connection when the
+      // client ends, without the caller waiting: let it finish through the
+      // proxy before the proxy goes. (An ioredis subscriber left reconnecting
+      // to a closed proxy re-sends SUBSCRIBE without a rejection handler,
+      // ioredis's own bug, and its rejection 20 retries later lands in
+      // whatever test runs then.)
+      const closed = async () => await pubsubConnections(env.server) <= subscribedBefore;
+      await until(closed, "the proxied client's subscriber connection closed");
       await proxy.close();
     },
   };
